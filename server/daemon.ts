@@ -1,0 +1,202 @@
+/**
+ * The daemon: built from options, never a global, so several can run in one process.
+ *
+ * ```ts
+ * const d = await Daemon.create({ pebbleDir: "/tmp/pebble", createDirs: true });
+ * await d.start();
+ * // ... clients talk to /tmp/pebble/.pebble.socket ...
+ * await d.stop();
+ * ```
+ *
+ * @module
+ */
+
+import { createServer, type Server } from "node:http";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { getRequestListener } from "@hono/node-server";
+import { buildApi, type ConnInfo } from "./api/api.ts";
+import type { ApiDeps } from "./api/context.ts";
+import { PlanManager } from "./plan_manager.ts";
+import { JournalStore, MemoryStore } from "./state/journal.ts";
+import { State } from "./state/state.ts";
+import { TaskRunner } from "./state/task_runner.ts";
+import { logNotice } from "./log.ts";
+import { peerCredOfSocket } from "./peer_cred.ts";
+import { VERSION } from "../version.ts";
+
+/** How the daemon is set up. */
+export interface DaemonOptions {
+  /** The pebble directory ($PEBBLE). */
+  pebbleDir: string;
+  /** The unix socket path; default `$pebbleDir/.pebble.socket`. */
+  socketPath?: string;
+  /** The layers directory; default `$pebbleDir/layers`. */
+  layersDir?: string;
+  /** Create the pebble directory if missing. */
+  createDirs?: boolean;
+  /** Also serve the API over TCP at this address (`:4000`, `127.0.0.1:4000`). */
+  httpAddress?: string;
+  /** `never` keeps the state in memory only. */
+  persist?: "always" | "never";
+  /** The version reported by `/v1/system-info`. */
+  version?: string;
+}
+
+/** A configuration or start-up problem, reported as `cannot run daemon: ...`. */
+export class DaemonError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "DaemonError";
+  }
+}
+
+function readBootId(): string {
+  try {
+    return Deno.readTextFileSync("/proc/sys/kernel/random/boot_id").trim();
+  } catch {
+    return crypto.randomUUID();
+  }
+}
+
+function parseHttpAddress(address: string): { host?: string; port: number } {
+  const m = /^(?:\[([^\]]*)\]|([^:]*)):(\d+)$/.exec(address);
+  if (!m) throw new DaemonError(`cannot listen on ${JSON.stringify(address)}: missing port`);
+  const host = m[1] ?? m[2];
+  return { host: host || undefined, port: Number(m[3]) };
+}
+
+/** Whether something answers on a unix socket path. */
+function socketInUse(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    s.once("connect", () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once("error", () => resolve(false));
+  });
+}
+
+/** The daemon and its managers. */
+export class Daemon {
+  readonly state: State;
+  readonly plan: PlanManager;
+  readonly runner: TaskRunner;
+  readonly socketPath: string;
+  private servers: Server[] = [];
+  private pruneTimer?: number;
+  private stopped = false;
+
+  private constructor(readonly options: DaemonOptions) {
+    this.socketPath = options.socketPath ?? join(options.pebbleDir, ".pebble.socket");
+    const store = options.persist === "never"
+      ? new MemoryStore()
+      : new JournalStore(join(options.pebbleDir, ".pebble.state"));
+    this.state = new State(store);
+    this.runner = new TaskRunner(this.state);
+    this.plan = new PlanManager(options.layersDir ?? join(options.pebbleDir, "layers"));
+  }
+
+  /** Checks the directories, loads the state and the layers. Throws DaemonError. */
+  static async create(options: DaemonOptions): Promise<Daemon> {
+    const dir = options.pebbleDir;
+    if (options.createDirs) {
+      await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+    } else {
+      try {
+        if (!(await Deno.stat(dir)).isDirectory) {
+          throw new DaemonError(`${dir} is not a directory`);
+        }
+      } catch (e) {
+        if (e instanceof Deno.errors.NotFound) {
+          throw new DaemonError(
+            `pebble directory ${JSON.stringify(dir)} does not exist (use --create-dirs to create it)`,
+          );
+        }
+        throw e;
+      }
+    }
+    const d = new Daemon(options);
+    try {
+      await d.plan.load();
+    } catch (e) {
+      throw new DaemonError(`cannot load layers: ${(e as Error).message}`);
+    }
+    await d.state.load();
+    return d;
+  }
+
+  /** Listens on the socket (and `httpAddress`), and starts the task runner. */
+  async start(): Promise<void> {
+    const deps: ApiDeps = {
+      state: this.state,
+      plan: this.plan,
+      version: this.options.version ?? VERSION,
+      bootId: readBootId(),
+      httpAddress: this.options.httpAddress,
+      daemonUid: Deno.uid() ?? 0,
+    };
+    const app = buildApi(deps);
+    const listener = getRequestListener(app.fetch);
+
+    if (await socketInUse(this.socketPath)) {
+      throw new DaemonError(`socket ${JSON.stringify(this.socketPath)} already in use`);
+    }
+    await Deno.remove(this.socketPath).catch(() => {});
+    const unix = createServer(listener);
+    unix.on("connection", (socket) => {
+      const cred = peerCredOfSocket(socket);
+      const conn: ConnInfo = { transport: "http+unix", uid: cred ? cred.uid : null };
+      Object.assign(socket, { pebbleConn: conn });
+    });
+    await listen(unix, (cb) => unix.listen(this.socketPath, cb), this.socketPath);
+    await Deno.chmod(this.socketPath, 0o666);
+    this.servers.push(unix);
+
+    if (this.options.httpAddress) {
+      const { host, port } = parseHttpAddress(this.options.httpAddress);
+      const http = createServer(listener);
+      await listen(http, (cb) => http.listen(port, host, cb), this.options.httpAddress);
+      this.servers.push(http);
+      logNotice(`HTTP API server listening on "${this.options.httpAddress}".`);
+    }
+
+    this.state.prune();
+    this.pruneTimer = setInterval(() => {
+      this.state.prune();
+      this.state.commit().catch((e) => logNotice(`Cannot write state: ${e.message}`));
+    }, 10 * 60 * 1000);
+    await this.state.commit();
+    this.runner.ensure();
+    logNotice("Started daemon.");
+  }
+
+  /** Stops listening, stops running tasks, writes the state and removes the socket. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.pruneTimer);
+    await Promise.all(this.servers.map((s) =>
+      new Promise<void>((resolve) => {
+        s.close(() => resolve());
+        s.closeAllConnections();
+      })
+    ));
+    await this.runner.stop();
+    await this.state.close();
+    await Deno.remove(this.socketPath).catch(() => {});
+    logNotice("Server exiting!");
+  }
+}
+
+function listen(server: Server, go: (cb: () => void) => void, where: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error) => reject(new DaemonError(`cannot listen on ${where}: ${e.message}`));
+    server.once("error", onError);
+    go(() => {
+      server.off("error", onError);
+      resolve();
+    });
+  });
+}
