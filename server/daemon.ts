@@ -85,7 +85,7 @@ export class Daemon {
   readonly runner: TaskRunner;
   readonly socketPath: string;
   private servers: Server[] = [];
-  private pruneTimer?: number;
+  private pruneTimer?: ReturnType<typeof setInterval>;
   private stopped = false;
 
   private constructor(readonly options: DaemonOptions) {
@@ -111,7 +111,9 @@ export class Daemon {
       } catch (e) {
         if (e instanceof Deno.errors.NotFound) {
           throw new DaemonError(
-            `pebble directory ${JSON.stringify(dir)} does not exist (use --create-dirs to create it)`,
+            `pebble directory ${
+              JSON.stringify(dir)
+            } does not exist (use --create-dirs to create it)`,
           );
         }
         throw e;
@@ -192,7 +194,8 @@ export class Daemon {
 
 function listen(server: Server, go: (cb: () => void) => void, where: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onError = (e: Error) => reject(new DaemonError(`cannot listen on ${where}: ${e.message}`));
+    const onError = (e: Error) =>
+      reject(new DaemonError(`cannot listen on ${where}: ${e.message}`));
     server.once("error", onError);
     go(() => {
       server.off("error", onError);

@@ -15,40 +15,30 @@ import {
   buildPlan,
   combineLayer,
   type Layer,
-  loadLayerEntries,
+  type LayerEntry,
+  layersFromDirectoryListing,
   type Plan,
   planToYaml,
+  setServiceArgs,
 } from "../plan/mod.ts";
 
-/** Adding a layer whose label is taken, without `combine`. */
-export class LabelExists extends Error {
-  constructor(readonly label: string) {
-    super(`layer ${JSON.stringify(label)} already exists`);
-    this.name = "LabelExists";
-  }
-}
-
-/** Reads `dir` recursively into the entries the plan package orders and parses. */
-async function readLayerEntries(dir: string): Promise<{ path: string; content: string }[]> {
-  const out: { path: string; content: string }[] = [];
-  async function walk(sub: string): Promise<void> {
-    const entries: Deno.DirEntry[] = [];
-    try {
-      for await (const e of Deno.readDir(join(dir, sub))) entries.push(e);
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound && sub === "") return;
-      throw e;
-    }
-    for (const e of entries) {
-      const rel = sub ? `${sub}/${e.name}` : e.name;
-      if (e.isDirectory) {
-        if (e.name.endsWith(".d")) await walk(rel);
+/** Reads the layers directory (one level of `NNN-label.d/` sub-directories) as entries. */
+async function readLayerEntries(dir: string, depth = 0): Promise<LayerEntry[]> {
+  const out: LayerEntry[] = [];
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      const path = join(dir, e.name);
+      if (e.isDirectory && e.name.endsWith(".d")) {
+        // Deeper directories are listed so that the plan package can refuse them.
+        out.push({ name: e.name, entries: depth === 0 ? await readLayerEntries(path, 1) : [] });
       } else if (e.name.endsWith(".yaml")) {
-        out.push({ path: rel, content: await Deno.readTextFile(join(dir, rel)) });
+        out.push({ name: e.name, content: await Deno.readTextFile(path) });
       }
     }
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound && depth === 0) return [];
+    throw e;
   }
-  await walk("");
   return out;
 }
 
@@ -65,7 +55,7 @@ export class PlanManager {
   /** Reads the layers directory; throws a message naming the bad file and reason. */
   async load(): Promise<void> {
     const entries = await readLayerEntries(this.layersDir);
-    const layers = loadLayerEntries(entries);
+    const layers = layersFromDirectoryListing(entries);
     const plan = buildPlan(layers);
     this.layers = layers;
     this.setPlan(plan);
@@ -88,13 +78,17 @@ export class PlanManager {
 
   /** Adds a layer at the end (or in its sub-directory with `inner`); the label must be new. */
   appendLayer(layer: Layer, inner = false): void {
-    if (this.layers.some((l) => l.label === layer.label)) throw new LabelExists(layer.label);
-    this.update(appendLayer(this.layers, layer, inner));
+    this.update(appendLayer(this.layers, layer, { inner }));
   }
 
   /** Combines a layer into the one with the same label, or appends it if there is none. */
   combineLayer(layer: Layer, inner = false): void {
-    this.update(combineLayer(this.layers, layer, inner));
+    this.update(combineLayer(this.layers, layer, { inner }));
+  }
+
+  /** Replaces services' default arguments (`pebble run --args svc a b ;`). */
+  setServiceArgs(args: Record<string, string[]>): void {
+    this.update(setServiceArgs(this.layers, args));
   }
 
   private update(layers: Layer[]): void {

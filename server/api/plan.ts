@@ -7,8 +7,13 @@
 import type { Route } from "./api.ts";
 import { jsonObject } from "./context.ts";
 import { badRequest, internalError, sync } from "./response.ts";
-import { LayerError, parseLayer, PlanError } from "../../plan/mod.ts";
-import { LabelExists } from "../plan_manager.ts";
+import {
+  LabelExistsError,
+  LayerError,
+  LayerInsertError,
+  parseLayer,
+  PlanError,
+} from "../../plan/mod.ts";
 
 /** Routes of this area. */
 export const planRoutes: Route[] = [
@@ -52,7 +57,9 @@ export const planRoutes: Route[] = [
         if (body.combine) req.deps.plan.combineLayer(layer, body.inner === true);
         else req.deps.plan.appendLayer(layer, body.inner === true);
       } catch (e) {
-        if (e instanceof LabelExists || e instanceof LayerError || e instanceof PlanError) {
+        if (
+          e instanceof LabelExistsError || e instanceof LayerInsertError || e instanceof PlanError
+        ) {
           return badRequest((e as Error).message);
         }
         return internalError((e as Error).message);
