@@ -1,2 +1,9 @@
-/** The version of this pebble, reported by `pebble version` and `/v1/system-info`. */
-export const VERSION = "0.1.0";
+/**
+ * The version of this pebble, in Pebble's `v1.2.3` form: reported by `pebble version`
+ * and `/v1/system-info`. Keep in step with "version" in deno.json.
+ *
+ * @module
+ */
+
+/** The version string. */
+export const VERSION = "v0.1.0";

@@ -14,7 +14,6 @@
 import { createServer, type Server } from "node:http";
 import { connect } from "node:net";
 import { join } from "node:path";
-import { getRequestListener } from "@hono/node-server";
 import { buildApi, type ConnInfo } from "./api/api.ts";
 import type { ApiDeps } from "./api/context.ts";
 import { PlanManager } from "./plan_manager.ts";
@@ -139,8 +138,7 @@ export class Daemon {
       httpAddress: this.options.httpAddress,
       daemonUid: Deno.uid() ?? 0,
     };
-    const app = buildApi(deps);
-    const listener = getRequestListener(app.fetch);
+    const listener = buildApi(deps);
 
     if (await socketInUse(this.socketPath)) {
       throw new DaemonError(`socket ${JSON.stringify(this.socketPath)} already in use`);

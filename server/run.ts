@@ -14,6 +14,8 @@ export interface RunOptions {
   createDirs?: boolean;
   hold?: boolean;
   httpAddress?: string;
+  /** HTTPS needs TLS identities, which are not implemented yet. */
+  httpsAddress?: string;
   verbose?: boolean;
   /** `--args SERVICE ARGS... ;` per service. */
   args?: Record<string, string[]>;
@@ -24,9 +26,8 @@ export interface RunOptions {
 export async function runDaemon(opts: RunOptions): Promise<number> {
   let daemon: Daemon;
   try {
-    if (opts.identitiesFile) {
-      throw new DaemonError("--identities is not implemented yet");
-    }
+    if (opts.identitiesFile) throw new DaemonError("--identities is not implemented yet");
+    if (opts.httpsAddress) throw new DaemonError("--https is not implemented yet");
     daemon = await Daemon.create({
       pebbleDir: opts.pebbleDir,
       socketPath: opts.socketPath,

@@ -213,8 +213,11 @@ Deno.test("task runner: runs in order, fails with Pebble's error text, undoes on
     return Promise.resolve();
   });
   runner.addHandler("fail", () => Promise.reject(new Error("boom")));
-  runner.addHandler("block", (_t, signal) =>
-    new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason))));
+  runner.addHandler(
+    "block",
+    (_t, signal) =>
+      new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason))),
+  );
 
   const c1 = s.newChange("good", "Good");
   const a = s.newTask("ok", "A");

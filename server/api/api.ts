@@ -7,14 +7,18 @@
  * `invalid API endpoint requested` for unknown paths, and logs each request the way
  * Pebble does.
  *
+ * It serves node:http directly (node:http is what exposes the peer's UID) and routes
+ * with hono's trie router; no Request/Response objects are made on the hot path.
+ *
  * @module
  */
 
-import { Hono } from "hono";
-import type { Context } from "hono";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { Readable } from "node:stream";
+import { TrieRouter } from "hono/router/trie-router";
 import { ApiError, ApiResponse, error, RawResponse } from "./response.ts";
 import type { ApiDeps, ApiRequest, User } from "./context.ts";
-import { formatDuration } from "../../plan/mod.ts";
+import { formatDuration } from "../../plan/duration.ts";
 import { logNotice } from "../log.ts";
 import { changeRoutes } from "./changes.ts";
 import { planRoutes } from "./plan.ts";
@@ -40,22 +44,10 @@ export interface Route {
 /** Maximum size of a JSON request body. */
 export const MAX_JSON_BODY = 16 * 1024 * 1024;
 
-/** What the HTTP layer knows about a connection. */
+/** What the HTTP layer knows about a connection (tagged on the socket at accept). */
 export interface ConnInfo {
   transport: "http+unix" | "http";
   uid: number | null;
-}
-
-/** The env hono's node adapter hands to handlers. */
-export interface NodeEnv {
-  Bindings: { incoming: { socket: unknown }; conn?: ConnInfo };
-}
-
-/** Reads the connection info tagged on the socket at accept time. */
-function connOf(c: Context<NodeEnv>): ConnInfo {
-  // deno-lint-ignore no-explicit-any
-  const socket = c.env?.incoming?.socket as any;
-  return socket?.pebbleConn ?? { transport: "http", uid: null };
 }
 
 function userOf(conn: ConnInfo, deps: ApiDeps): User | null {
@@ -72,18 +64,10 @@ function allowed(access: Access, user: User | null, conn: ConnInfo): boolean {
     (access === "metrics" && user.access === "metrics");
 }
 
-function toResponse(r: ApiResponse): Response {
-  return new Response(r.body(), {
-    status: r.status,
-    headers: { "content-type": "application/json" },
-  });
-}
-
-/** Checks that every %-escape in the query decodes, as a malformed query is a 400. */
-function queryProblem(url: string): string | null {
-  const q = url.indexOf("?");
-  if (q < 0) return null;
-  for (const part of url.slice(q + 1).split("&")) {
+/** Checks that every %-escape in the query decodes: a malformed query is a 400. */
+function queryProblem(query: string): string | null {
+  if (!query.includes("%")) return null;
+  for (const part of query.split("&")) {
     try {
       decodeURIComponent(part.replace(/\+/g, " "));
     } catch {
@@ -94,46 +78,95 @@ function queryProblem(url: string): string | null {
 }
 
 const UNLOGGED = new Set(["/v1/system-info", "/v1/health"]);
+const NOT_FOUND = error(404, "invalid API endpoint requested");
 
 /** Every route of the API, area by area. */
 export function allRoutes(): Route[] {
   return [...systemRoutes, ...changeRoutes, ...planRoutes, ...noticeRoutes];
 }
 
-/** Builds the hono app that serves the API for a daemon. */
-export function buildApi(deps: ApiDeps, routes: Route[] = allRoutes()): Hono<NodeEnv> {
-  const app = new Hono<NodeEnv>();
-  for (const route of routes) {
-    app.all(route.path, async (c) => {
-      const started = performance.now();
-      const conn = connOf(c);
-      const res = await dispatch(route, c, conn, deps);
-      const path = c.req.path;
-      const logged = !(c.req.method === "GET" &&
+/** A node:http request listener serving the API for a daemon. */
+export type ApiListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** Builds the request listener that serves the API for a daemon. */
+export function buildApi(deps: ApiDeps, routes: Route[] = allRoutes()): ApiListener {
+  const router = new TrieRouter<Route>();
+  for (const route of routes) router.add("ALL", route.path, route);
+  return (req, res) => {
+    const started = performance.now();
+    let url = req.url ?? "/";
+    // Clients that reach the socket through a "proxy" transport send absolute URLs.
+    if (url[0] !== "/") url = url.replace(/^[a-z]+:\/\/[^/]*/i, "") || "/";
+    const q = url.indexOf("?");
+    const path = q < 0 ? url : url.slice(0, q);
+    // deno-lint-ignore no-explicit-any
+    const conn: ConnInfo = (req.socket as any).pebbleConn ?? { transport: "http", uid: null };
+    const [matches] = router.match("ALL", path) as [[Route, Record<string, string>][]];
+    const finish = (status: number) => {
+      const logged = !(req.method === "GET" &&
         (UNLOGGED.has(path) || /^\/v1\/changes\/[^/]+$/.test(path)));
       if (logged) {
-        const url = c.req.url.slice(c.req.url.indexOf(path));
         const took = formatDuration(Math.round((performance.now() - started) * 1e6));
-        logNotice(`${c.req.method} ${url} ${took} ${res.status} (${conn.transport})`);
+        logNotice(`${req.method} ${url} ${took} ${status} (${conn.transport})`);
       }
-      return res;
-    });
-  }
-  app.notFound(() => toResponse(error(404, "invalid API endpoint requested")));
-  app.onError((e) => {
-    logNotice(`internal error: ${e.stack ?? e}`);
-    return toResponse(error(500, `internal error: ${e.message}`));
+    };
+    if (matches.length === 0) {
+      send(res, NOT_FOUND);
+      finish(404);
+      return;
+    }
+    const [route, params] = matches[0];
+    dispatch(route, params, req, res, conn, deps, q < 0 ? "" : url.slice(q + 1))
+      .catch((e) => {
+        logNotice(`internal error: ${e?.stack ?? e}`);
+        return error(500, `internal error: ${e?.message ?? e}`);
+      })
+      .then(async (r) => {
+        if (r instanceof RawResponse) await sendRaw(res, r.response);
+        else send(res, r);
+        finish(r instanceof RawResponse ? r.response.status : r.status);
+      })
+      .catch((e) => {
+        logNotice(`cannot write response: ${e?.message ?? e}`);
+        res.destroy();
+      });
+  };
+}
+
+function send(res: ServerResponse, r: ApiResponse): void {
+  if (res.headersSent || res.destroyed) return;
+  const body = r.body();
+  res.writeHead(r.status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(body),
   });
-  return app;
+  res.end(body);
+}
+
+async function sendRaw(res: ServerResponse, r: Response): Promise<void> {
+  const headers: Record<string, string> = {};
+  r.headers.forEach((v, k) => (headers[k] = v));
+  res.writeHead(r.status, headers);
+  if (!r.body) {
+    res.end();
+    return;
+  }
+  for await (const chunk of r.body) {
+    if (!res.write(chunk)) await new Promise((ok) => res.once("drain", ok));
+  }
+  res.end();
 }
 
 async function dispatch(
   route: Route,
-  c: Context<NodeEnv>,
+  params: Record<string, string>,
+  req: IncomingMessage,
+  res: ServerResponse,
   conn: ConnInfo,
   deps: ApiDeps,
-): Promise<Response> {
-  const method = c.req.method;
+  rawQuery: string,
+): Promise<ApiResponse | RawResponse> {
+  const method = req.method ?? "GET";
   const handler = method === "GET"
     ? route.GET
     : method === "POST"
@@ -141,62 +174,65 @@ async function dispatch(
     : method === "PUT"
     ? route.PUT
     : undefined;
-  if (!handler) return toResponse(error(405, `method "${method}" not allowed`));
+  if (!handler) return error(405, `method "${method}" not allowed`);
   const access = (method === "GET" ? route.read : route.write) ?? "admin";
   const user = access === "open" ? null : userOf(conn, deps);
-  if (!allowed(access, user, conn)) return toResponse(error(401, "access denied"));
-  const problem = queryProblem(c.req.url);
-  if (problem) return toResponse(error(400, problem));
-  const url = new URL(c.req.url);
-  const req: ApiRequest = {
+  if (!allowed(access, user, conn)) return error(401, "access denied");
+  const problem = queryProblem(rawQuery);
+  if (problem) return error(400, problem);
+  let controller: AbortController | undefined;
+  const request: ApiRequest = {
     deps,
     user,
     conn,
     method,
-    path: c.req.path,
-    params: c.req.param() as Record<string, string>,
-    query: url.searchParams,
-    raw: c.req.raw,
-    json: () => readJson(c.req.raw),
+    params,
+    query: new URLSearchParams(rawQuery),
+    headers: req.headers,
+    get signal() {
+      if (!controller) {
+        const c = controller = new AbortController();
+        if (res.writableEnded || req.socket.destroyed) c.abort();
+        else res.once("close", () => c.abort());
+      }
+      return controller.signal;
+    },
+    body: () => Readable.toWeb(req) as ReadableStream<Uint8Array>,
+    json: () => readJson(req),
   };
-  let res: ApiResponse | RawResponse;
+  let r: ApiResponse | RawResponse;
   try {
-    res = await handler(req);
+    r = await handler(request);
   } catch (e) {
-    if (e instanceof ApiError) res = e.response;
+    if (e instanceof ApiError) r = e.response;
     else throw e;
   }
-  if (res instanceof RawResponse) return res.response;
-  if (res.type !== "error" && deps.state.latestWarning) {
-    res.latestWarning = deps.state.latestWarning;
+  if (r instanceof ApiResponse && r.type !== "error" && deps.state.latestWarning) {
+    r.latestWarning = deps.state.latestWarning;
   }
-  return toResponse(res);
+  return r;
 }
 
+const tooLarge = () =>
+  new ApiError(error(413, `request body too large (limit ${MAX_JSON_BODY} bytes)`));
+
 /** Reads a JSON body with a size limit: 413 when too large, 400 when malformed. */
-async function readJson(raw: Request): Promise<unknown> {
-  const declared = Number(raw.headers.get("content-length") ?? "0");
-  if (declared > MAX_JSON_BODY) {
-    throw new ApiError(error(413, `request body too large (limit ${MAX_JSON_BODY} bytes)`));
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  if (Number(req.headers["content-length"] ?? 0) > MAX_JSON_BODY) {
+    req.resume();
+    throw tooLarge();
   }
-  const chunks: Uint8Array[] = [];
+  const chunks: Buffer[] = [];
   let size = 0;
-  if (raw.body) {
-    for await (const chunk of raw.body) {
-      size += chunk.length;
-      if (size > MAX_JSON_BODY) {
-        throw new ApiError(error(413, `request body too large (limit ${MAX_JSON_BODY} bytes)`));
-      }
-      chunks.push(chunk);
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_JSON_BODY) {
+      req.resume();
+      throw tooLarge();
     }
+    chunks.push(chunk);
   }
-  const bytes = new Uint8Array(size);
-  let off = 0;
-  for (const ch of chunks) {
-    bytes.set(ch, off);
-    off += ch.length;
-  }
-  const text = new TextDecoder().decode(bytes);
+  const text = Buffer.concat(chunks).toString("utf8");
   if (text.trim() === "") throw new ApiError(error(400, "cannot decode request body: EOF"));
   try {
     return JSON.parse(text);

@@ -73,17 +73,17 @@ export const changeRoutes: Route[] = [
   {
     path: "/v1/changes/:id/wait",
     read: "user",
-    GET: async ({ deps, params, query, raw }) => {
+    GET: async ({ deps, params, query, signal }) => {
       const c = deps.state.changes.get(params.id);
       if (!c) return notFound(`cannot find change with id "${params.id}"`);
       const timeout = queryDuration(query.get("timeout"));
       if (typeof timeout === "string") return badRequest(`invalid timeout: ${timeout}`);
-      const signals = [raw.signal];
+      const signals = [signal];
       if (timeout > 0) signals.push(AbortSignal.timeout(Math.max(1, timeout / 1e6)));
       try {
         await c.ready(AbortSignal.any(signals));
       } catch {
-        if (raw.signal.aborted) return internalError("request cancelled");
+        if (signal.aborted) return internalError("request cancelled");
         return error(504, `timed out waiting for change after ${formatDuration(timeout)}`);
       }
       return sync(c.toInfo());

@@ -32,10 +32,13 @@ export interface ApiRequest {
   user: User | null;
   conn: ConnInfo;
   method: string;
-  path: string;
   params: Record<string, string>;
   query: URLSearchParams;
-  raw: Request;
+  headers: Record<string, string | string[] | undefined>;
+  /** Aborts when the client goes away. */
+  readonly signal: AbortSignal;
+  /** The request body as a stream (for streaming endpoints). */
+  body(): ReadableStream<Uint8Array>;
   /** The JSON body (400 when malformed, 413 when too large). */
   json(): Promise<unknown>;
 }

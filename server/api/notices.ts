@@ -22,7 +22,7 @@ export const noticeRoutes: Route[] = [
     path: "/v1/notices",
     read: "user",
     write: "user",
-    GET: async ({ deps, user, query, raw }) => {
+    GET: async ({ deps, user, query, signal }) => {
       if (!user || user.uid === null) {
         return forbidden("cannot determine UID of request, so cannot retrieve notices");
       }
@@ -69,12 +69,12 @@ export const noticeRoutes: Route[] = [
       if (typeof timeout === "string") return badRequest(`invalid timeout: ${timeout}`);
       let notices;
       if (timeout > 0) {
-        const signal = AbortSignal.any([
-          raw.signal,
+        const waitSignal = AbortSignal.any([
+          signal,
           AbortSignal.timeout(Math.max(1, timeout / 1e6)),
         ]);
-        notices = await deps.state.waitNotices(filter, signal);
-        if (raw.signal.aborted) return badRequest("request canceled");
+        notices = await deps.state.waitNotices(filter, waitSignal);
+        if (signal.aborted) return badRequest("request canceled");
       } else {
         notices = deps.state.noticeList(filter);
       }

@@ -98,6 +98,7 @@ export class JournalStore implements StateStore {
   async load(): Promise<Loaded> {
     const records: Records = new Map();
     const problems: string[] = [];
+    let clean = true;
     let text: string | null = null;
     try {
       text = await Deno.readTextFile(this.path);
@@ -125,6 +126,7 @@ export class JournalStore implements StateStore {
         this.generation = 0;
         await Deno.remove(this.journalPath).catch(() => {});
         text = null;
+        clean = false;
       }
     }
     let journalText: string | null = null;
@@ -136,11 +138,13 @@ export class JournalStore implements StateStore {
     if (journalText !== null) {
       const lines = journalText.split("\n");
       const header = parseLine(lines[0]) as { generation?: number } | undefined;
-      if (header?.generation === this.generation) {
+      if (header?.generation !== this.generation) clean = false;
+      else {
         for (let i = 1; i < lines.length; i++) {
           if (lines[i] === "") continue;
           const rec = parseLine(lines[i]) as StoredRecord | undefined;
           if (!rec || typeof rec.k !== "string") {
+            clean = false;
             const rest = lines.slice(i + 1).filter((l) => l !== "").length;
             if (rest > 0) {
               problems.push(
@@ -156,8 +160,8 @@ export class JournalStore implements StateStore {
       }
     }
     for (const m of records.values()) this.liveRecords += m.size;
-    // Start from a clean snapshot: drops a torn tail and any stale journal.
-    await this.compact(() => flatten(records));
+    // A torn tail, a stale journal or a long one: start from a fresh snapshot.
+    if (!clean || this.journalRecords > this.compactAt) await this.compact(() => flatten(records));
     return { records, problems };
   }
 
@@ -169,10 +173,11 @@ export class JournalStore implements StateStore {
       await this.compact(() => everything);
       return;
     }
+    let text = "";
     if (!this.journal) {
       this.journal = await Deno.open(this.journalPath, { append: true, create: true });
+      if ((await this.journal.stat()).size === 0) text = line({ generation: this.generation });
     }
-    let text = "";
     for (const r of records) text += line(r);
     const bytes = encoder.encode(text);
     let off = 0;

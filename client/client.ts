@@ -1,0 +1,771 @@
+// The typed Pebble API client: HTTP over the daemon's unix socket (or a TCP URL), with
+// methods named after ops.pebble.Client in camelCase.
+
+import { APIError, ConnectionError, ProtocolError, TimeoutError } from "./errors.ts";
+import {
+  dateToNanos,
+  formatPreciseTime,
+  formatTimeout,
+  parsePreciseTime,
+  parseTime,
+} from "./_time.ts";
+import {
+  type Change,
+  type ChangeState,
+  type Notice,
+  type NoticeType,
+  parseArray,
+  parseChange,
+  parseNotice,
+  parseSystemInfo,
+  parseWarningNotice,
+  type SystemInfo,
+  type Warning,
+  type WarningState,
+} from "./types.ts";
+import type { Layer, LayerObject, Plan } from "./layer.ts";
+
+/** The socket path used when neither `$PEBBLE_SOCKET` nor `$PEBBLE` is set. */
+export const DEFAULT_SOCKET_PATH = "/var/lib/pebble/default/.pebble.socket";
+
+/** Options for {@linkcode Client}. */
+export interface ClientOptions {
+  /**
+   * Path of the daemon's unix socket. Defaults to `$PEBBLE_SOCKET`, else
+   * `$PEBBLE/.pebble.socket`, else `/var/lib/pebble/default/.pebble.socket`.
+   */
+  socketPath?: string;
+  /**
+   * Base URL of the daemon's TCP listener (`pebble run --http`), for example
+   * `"http://127.0.0.1:4000"`. When set, the unix socket is not used.
+   */
+  baseUrl?: string;
+  /**
+   * Seconds to wait for a response before throwing {@linkcode TimeoutError} (default 5,
+   * like ops). It bounds each request, not the change waits of
+   * {@linkcode Client.waitChange}, which send their own timeout to the server.
+   */
+  timeout?: number;
+  /** The `User-Agent` header to send (by default the runtime's own is sent). */
+  userAgent?: string;
+}
+
+/** Query parameters of a request: repeated for arrays, left out when `undefined`. */
+export type Query = Record<string, string | number | boolean | string[] | undefined>;
+
+/** Options of the low-level {@linkcode Client.request} and {@linkcode Client.requestRaw}. */
+export interface RequestOptions {
+  /** Query parameters. */
+  query?: Query;
+  /** A JSON-serialisable body; sent as `application/json`. */
+  body?: unknown;
+  /** Extra request headers. */
+  headers?: Record<string, string>;
+  /** Cancels the request. */
+  signal?: AbortSignal;
+  /** Seconds before {@linkcode TimeoutError}; `null` for none (default: the client's). */
+  timeout?: number | null;
+}
+
+/** A decoded Pebble response envelope (sync or async). */
+export interface ApiResponse {
+  /** `"sync"` or `"async"`. */
+  type: string;
+  /** The HTTP status code from the envelope. */
+  statusCode: number;
+  /** The HTTP status text from the envelope (may be empty). */
+  status: string;
+  /** The endpoint-specific result, still in Pebble's JSON shape. */
+  result: unknown;
+  /** The change ID of an async response. */
+  change?: string;
+  /** The HTTP response headers. */
+  headers: Headers;
+}
+
+/** Options of {@linkcode Client.addLayer}. */
+export interface AddLayerOptions {
+  /**
+   * When true and a layer with this label exists, combine the new layer into it
+   * (following the override rules) instead of failing; otherwise add it on top.
+   */
+  combine?: boolean;
+  /**
+   * When true, insert the layer into the innermost layers directory whose label is a
+   * prefix of this label (Pebble's `--inner`), rather than on top of all layers.
+   */
+  inner?: boolean;
+}
+
+/** Options of {@linkcode Client.getChanges}. */
+export interface GetChangesOptions {
+  /** Which changes to return (default `"in-progress"`). */
+  select?: ChangeState;
+  /** Only changes that concern this service. */
+  service?: string;
+}
+
+/** Options of {@linkcode Client.waitChange}. */
+export interface WaitChangeOptions {
+  /** Seconds to wait for the change to be ready (default 30); `null` waits forever. */
+  timeout?: number | null;
+  /** Seconds between polls when the server lacks the wait endpoint (default 0.1). */
+  delay?: number;
+}
+
+/** Options of {@linkcode Client.getNotices}: every filter given must match. */
+export interface GetNoticesOptions {
+  /** `"all"` returns notices of every user (admins only). */
+  users?: "all";
+  /** Only notices for this UID, plus public ones (admins only). */
+  userId?: number;
+  /** Only notices of one of these types. */
+  types?: (NoticeType | string)[];
+  /** Only notices with one of these keys. */
+  keys?: string[];
+  /**
+   * Only notices last repeated after this time. A string is sent as is, so an RFC 3339
+   * timestamp with nanoseconds keeps its full precision.
+   */
+  after?: Date | string;
+}
+
+/** Options of {@linkcode Client.getWarnings}. */
+export interface GetWarningsOptions {
+  /**
+   * `"pending"` (the default) returns the warnings not yet acknowledged with
+   * {@linkcode Client.ackWarnings}; `"all"` returns every warning.
+   */
+  select?: WarningState;
+}
+
+type JsonObject = Record<string, unknown>;
+
+/**
+ * A client of the Pebble API, with the methods of ops' `pebble.Client` in camelCase.
+ *
+ * It talks HTTP over the daemon's unix socket, or to a TCP URL with `baseUrl`. Problems
+ * reaching the daemon throw {@linkcode ConnectionError}; errors the daemon reports throw
+ * {@linkcode APIError}; replies that break the protocol throw {@linkcode ProtocolError}.
+ * Call {@linkcode Client.close} (or use `using`) when done, to release the connection.
+ *
+ * @example Add a layer and read the plan back
+ * ```ts
+ * import { Client } from "@pebble/pebble";
+ *
+ * using client = new Client({ socketPath: "/tmp/pebble/.pebble.socket" });
+ * const info = await client.getSystemInfo();
+ * console.log(`pebble ${info.version}`);
+ * await client.addLayer("web", {
+ *   services: { web: { override: "replace", command: "python3 -m http.server" } },
+ * }, { combine: true });
+ * const plan = await client.getPlan();
+ * console.log(Object.keys(plan.services));
+ * ```
+ */
+export class Client implements Disposable {
+  /** The unix socket path in use, or `undefined` when a `baseUrl` was given. */
+  readonly socketPath: string | undefined;
+  /** The base URL requests go to (`http://localhost` over the unix socket). */
+  readonly baseUrl: string;
+  /** Seconds each request may take before {@linkcode TimeoutError}. */
+  readonly timeout: number;
+  /** The `User-Agent` header sent, if any. */
+  readonly userAgent: string | undefined;
+
+  #httpClient: Deno.HttpClient | undefined;
+  #closed = false;
+  #warningsOkayed: bigint | undefined;
+  #latestWarning: Date | null = null;
+  #maintenance: APIError | null = null;
+
+  /** Creates a client; no connection is made until the first request. */
+  constructor(options: ClientOptions = {}) {
+    if (options.baseUrl !== undefined) {
+      let url: URL;
+      try {
+        url = new URL(options.baseUrl);
+      } catch {
+        throw new TypeError(`invalid Pebble base URL ${JSON.stringify(options.baseUrl)}`);
+      }
+      if (url.protocol !== "http:" && url.protocol !== "https:") {
+        throw new TypeError(`Pebble base URL must be http or https, got ${options.baseUrl}`);
+      }
+      this.baseUrl = options.baseUrl.replace(/\/+$/, "");
+      this.socketPath = undefined;
+    } else {
+      this.baseUrl = "http://localhost";
+      this.socketPath = options.socketPath ?? defaultSocketPath();
+    }
+    const timeout = options.timeout ?? 5;
+    if (!(timeout > 0)) throw new RangeError(`timeout must be positive, got ${timeout}`);
+    this.timeout = timeout;
+    this.userAgent = options.userAgent;
+  }
+
+  /**
+   * The maintenance error the daemon reported with its last response (for example a
+   * pending restart, kind `"daemon-restart"`), or `null`.
+   */
+  get maintenance(): APIError | null {
+    return this.#maintenance;
+  }
+
+  /**
+   * The `latest-warning` time the daemon reported with its last successful response,
+   * or `null` when it reported none.
+   */
+  get latestWarning(): Date | null {
+    return this.#latestWarning;
+  }
+
+  /** Releases the connection to the daemon. The client cannot be used afterwards. */
+  close(): void {
+    this.#closed = true;
+    this.#httpClient?.close();
+    this.#httpClient = undefined;
+  }
+
+  /** Same as {@linkcode Client.close}, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  // ---- system ----
+
+  /**
+   * Returns the daemon's version and boot ID (`GET /v1/system-info`).
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@pebble/pebble";
+   *
+   * using client = new Client();
+   * const { version, bootId } = await client.getSystemInfo();
+   * console.log(version, bootId);
+   * ```
+   */
+  async getSystemInfo(): Promise<SystemInfo> {
+    const resp = await this.request("GET", "/v1/system-info");
+    return parseSystemInfo(resp.result);
+  }
+
+  // ---- layers and plan ----
+
+  /**
+   * Adds a configuration layer on top of the daemon's layers (`POST /v1/layers`).
+   *
+   * `layer` is YAML text (sent as is), a {@linkcode Layer}, or a plain object in the
+   * layer's YAML shape (kebab-case keys), which is validated and serialised first.
+   * With `combine`, an existing layer of the same label is merged with it instead.
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@pebble/pebble";
+   *
+   * using client = new Client();
+   * await client.addLayer("base", "services:\n  srv:\n    override: replace\n    command: sleep 100\n");
+   * ```
+   */
+  async addLayer(
+    label: string,
+    layer: string | Layer | LayerObject,
+    options: AddLayerOptions = {},
+  ): Promise<void> {
+    if (typeof label !== "string") throw new TypeError("label must be a string");
+    let layerYaml: string;
+    if (typeof layer === "string") {
+      layerYaml = layer;
+    } else if (isLayerLike(layer)) {
+      layerYaml = layer.toYaml();
+    } else if (typeof layer === "object" && layer !== null && !Array.isArray(layer)) {
+      const { Layer } = await import("./layer.ts");
+      layerYaml = new Layer(layer as LayerObject, { label }).toYaml();
+    } else {
+      throw new TypeError("layer must be a YAML string, a Layer, or a plain object");
+    }
+    await this.request("POST", "/v1/layers", {
+      body: {
+        action: "add",
+        combine: options.combine ?? false,
+        inner: options.inner ?? false,
+        label,
+        format: "yaml",
+        layer: layerYaml,
+      },
+    });
+  }
+
+  /**
+   * Returns the daemon's plan, the combination of its layers
+   * (`GET /v1/plan?format=yaml`).
+   */
+  async getPlan(): Promise<Plan> {
+    const text = await this.getPlanYaml();
+    const { Plan } = await import("./layer.ts");
+    return new Plan(text);
+  }
+
+  /**
+   * Returns the plan as the YAML text the daemon sent, without parsing it (what
+   * `pebble plan` prints). Not in ops; cheap because it loads no YAML library.
+   */
+  async getPlanYaml(): Promise<string> {
+    const resp = await this.request("GET", "/v1/plan", { query: { format: "yaml" } });
+    if (typeof resp.result !== "string") {
+      throw new ProtocolError(`expected the plan as YAML text, got ${typeof resp.result}`);
+    }
+    return resp.result;
+  }
+
+  // ---- changes ----
+
+  /**
+   * Lists changes (`GET /v1/changes`), by default those in progress; `service` keeps
+   * only the changes that concern that service.
+   */
+  async getChanges(options: GetChangesOptions = {}): Promise<Change[]> {
+    const query: Query = { select: options.select ?? "in-progress", for: options.service };
+    const resp = await this.request("GET", "/v1/changes", { query });
+    return parseArray(resp.result, "changes", parseChange);
+  }
+
+  /** Returns one change by ID (`GET /v1/changes/{id}`). */
+  async getChange(changeId: string): Promise<Change> {
+    const resp = await this.request("GET", `/v1/changes/${encodeURIComponent(changeId)}`);
+    return parseChange(resp.result);
+  }
+
+  /** Aborts a change that is not yet ready and returns it (`POST /v1/changes/{id}`). */
+  async abortChange(changeId: string): Promise<Change> {
+    const resp = await this.request("POST", `/v1/changes/${encodeURIComponent(changeId)}`, {
+      body: { action: "abort" },
+    });
+    return parseChange(resp.result);
+  }
+
+  /**
+   * Waits for a change to be ready and returns it; throws {@linkcode TimeoutError} when
+   * `timeout` seconds (default 30; `null` for no limit) pass first.
+   *
+   * Like ops, it asks the server to wait (`GET /v1/changes/{id}/wait?timeout=…`) in
+   * slices of at most the client timeout less one second, and falls back to polling
+   * `GET /v1/changes/{id}` every `delay` seconds when the server lacks that endpoint.
+   * A failed change is returned, not thrown: check `change.err`.
+   *
+   * @example
+   * ```ts
+   * import { ChangeError, Client } from "@pebble/pebble";
+   *
+   * using client = new Client();
+   * const change = await client.waitChange("7", { timeout: 60 });
+   * if (change.err) throw new ChangeError(change.err, change);
+   * ```
+   */
+  async waitChange(changeId: string, options: WaitChangeOptions = {}): Promise<Change> {
+    const timeout = options.timeout === undefined ? 30 : options.timeout;
+    const delay = options.delay ?? 0.1;
+    const deadline = timeout === null ? Infinity : Date.now() + timeout * 1000;
+    const timedOut = () =>
+      new TimeoutError(`timed out waiting for change ${changeId} (${timeout} seconds)`);
+    const path = `/v1/changes/${encodeURIComponent(changeId)}`;
+
+    // Server-side waits, each shorter than a request timeout.
+    while (true) {
+      let slice = Math.max(this.timeout - 1, 1);
+      if (timeout !== null) {
+        const remaining = (deadline - Date.now()) / 1000;
+        if (remaining <= 0) throw timedOut();
+        slice = Math.min(remaining, slice);
+      }
+      try {
+        const resp = await this.request("GET", `${path}/wait`, {
+          query: { timeout: formatTimeout(slice) },
+          timeout: slice + this.timeout,
+        });
+        return parseChange(resp.result);
+      } catch (err) {
+        if (err instanceof APIError && err.code === 504) continue;
+        if (err instanceof TimeoutError) continue;
+        if (err instanceof APIError && err.code === 404) break; // no wait endpoint: poll
+        throw err;
+      }
+    }
+
+    while (Date.now() < deadline) {
+      const change = await this.getChange(changeId);
+      if (change.ready) return change;
+      await sleep(Math.min(delay * 1000, Math.max(deadline - Date.now(), 0)));
+    }
+    throw timedOut();
+  }
+
+  // ---- notices and warnings ----
+
+  /**
+   * Lists the notices that match every filter given (`GET /v1/notices`). With no
+   * filters, the daemon returns the caller's notices and public ones.
+   *
+   * @example List custom notices
+   * ```ts
+   * import { Client } from "@pebble/pebble";
+   *
+   * using client = new Client();
+   * for (const n of await client.getNotices({ types: ["custom"] })) {
+   *   console.log(n.id, n.key, n.occurrences);
+   * }
+   * ```
+   */
+  async getNotices(options: GetNoticesOptions = {}): Promise<Notice[]> {
+    const resp = await this.request("GET", "/v1/notices", { query: noticesQuery(options) });
+    return parseArray(resp.result, "notices", parseNotice);
+  }
+
+  /** Returns one notice by ID (`GET /v1/notices/{id}`); a missing one is an APIError 404. */
+  async getNotice(id: string): Promise<Notice> {
+    const resp = await this.request("GET", `/v1/notices/${encodeURIComponent(id)}`);
+    return parseNotice(resp.result);
+  }
+
+  /**
+   * Lists warnings, in the shape of ops' `Warning`.
+   *
+   * Difference from ops: current Pebble has no `/v1/warnings` endpoint. Warnings are
+   * notices of type `"warning"` (the key is the message), so this reads
+   * `GET /v1/notices?types=warning`. "Pending" means last repeated after the time
+   * given to {@linkcode Client.ackWarnings} on this client; like the `pebble` CLI,
+   * the acknowledgement is kept on the client side, not on the server.
+   */
+  async getWarnings(options: GetWarningsOptions = {}): Promise<Warning[]> {
+    const select = options.select ?? "pending";
+    if (select !== "pending" && select !== "all") {
+      throw new TypeError(`select must be "pending" or "all", got ${JSON.stringify(select)}`);
+    }
+    const after = select === "pending" && this.#warningsOkayed !== undefined
+      ? formatPreciseTime(this.#warningsOkayed)
+      : undefined;
+    const resp = await this.request("GET", "/v1/notices", {
+      query: noticesQuery({ types: ["warning"], after }),
+    });
+    return parseArray(resp.result, "warnings", parseWarningNotice);
+  }
+
+  /**
+   * Acknowledges the warnings last repeated up to `timestamp` (inclusive, to the
+   * millisecond), so {@linkcode Client.getWarnings} no longer lists them until they
+   * repeat; returns how many pending warnings that acknowledged.
+   *
+   * Difference from ops: the acknowledgement is recorded in this client (Pebble keeps
+   * no server-side acknowledgement of warnings), so it lasts as long as the client.
+   */
+  async ackWarnings(timestamp: Date): Promise<number> {
+    if (!(timestamp instanceof Date) || Number.isNaN(timestamp.getTime())) {
+      throw new TypeError("timestamp must be a valid Date");
+    }
+    const upTo = dateToNanos(timestamp) + 999_999n;
+    const after = this.#warningsOkayed;
+    const resp = await this.request("GET", "/v1/notices", {
+      query: noticesQuery({
+        types: ["warning"],
+        after: after === undefined ? undefined : formatPreciseTime(after),
+      }),
+    });
+    let count = 0;
+    for (const raw of parseArray(resp.result, "warnings", (v) => v)) {
+      const repeated = (raw as JsonObject)?.["last-repeated"];
+      if (typeof repeated !== "string") continue;
+      let nanos: bigint;
+      try {
+        nanos = parsePreciseTime(repeated).nanos;
+      } catch {
+        continue;
+      }
+      if (nanos <= upTo && (after === undefined || nanos > after)) count++;
+    }
+    if (after === undefined || upTo > after) this.#warningsOkayed = upTo;
+    return count;
+  }
+
+  // ---- low level ----
+
+  /**
+   * Sends a request and decodes Pebble's JSON envelope. Throws {@linkcode APIError} for
+   * error responses. For endpoints this class does not wrap yet.
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@pebble/pebble";
+   *
+   * using client = new Client();
+   * const resp = await client.request("GET", "/v1/services", { query: { names: "srv1" } });
+   * console.log(resp.result);
+   * ```
+   */
+  async request(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse> {
+    const headers: Record<string, string> = { Accept: "application/json", ...options.headers };
+    let body: string | undefined;
+    if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers["Content-Type"] = "application/json";
+    }
+    const { response, done, signal } = await this.#send(method, path, {
+      ...options,
+      headers,
+      body,
+    });
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (err) {
+      throw this.#failure(err, signal);
+    } finally {
+      done();
+    }
+    return this.#decode(response, text);
+  }
+
+  /**
+   * Sends a request and returns the raw `Response`, whatever its status, with the body
+   * as a stream; the client timeout covers only the wait for the response headers.
+   * The caller must consume or cancel the body.
+   */
+  async requestRaw(
+    method: string,
+    path: string,
+    options: Omit<RequestOptions, "body"> & { body?: BodyInit | null } = {},
+  ): Promise<Response> {
+    const { response, done } = await this.#send(method, path, options);
+    done();
+    return response;
+  }
+
+  // ---- internals ----
+
+  #url(path: string, query?: Query): string {
+    let url = this.baseUrl + (path.startsWith("/") ? path : `/${path}`);
+    if (query) {
+      const params = new URLSearchParams();
+      for (const [key, value] of Object.entries(query)) {
+        if (value === undefined) continue;
+        if (Array.isArray(value)) { for (const v of value) params.append(key, v); }
+        else params.append(key, String(value));
+      }
+      const qs = params.toString();
+      if (qs) url += `?${qs}`;
+    }
+    return url;
+  }
+
+  #client(): Deno.HttpClient | undefined {
+    if (this.#closed) throw new ConnectionError("the Pebble client has been closed");
+    if (this.socketPath === undefined) return undefined;
+    this.#httpClient ??= Deno.createHttpClient({
+      proxy: { transport: "unix", path: this.socketPath },
+    });
+    return this.#httpClient;
+  }
+
+  async #send(
+    method: string,
+    path: string,
+    options: Omit<RequestOptions, "body"> & { body?: BodyInit | null },
+  ): Promise<{ response: Response; done: () => void; signal: AbortSignal }> {
+    const timeout = options.timeout === undefined ? this.timeout : options.timeout;
+    const timer = new AbortController();
+    const handle = timeout === null ? undefined : setTimeout(() => {
+      timer.abort(new TimeoutError(`timed out after ${timeout}s waiting for ${this.#where()}`));
+    }, timeout * 1000);
+    const done = () => clearTimeout(handle);
+    const signal = options.signal ? AbortSignal.any([options.signal, timer.signal]) : timer.signal;
+    const headers = new Headers(options.headers);
+    if (this.userAgent !== undefined) headers.set("User-Agent", this.userAgent);
+    try {
+      const client = this.#client();
+      const init: RequestInit & { client?: Deno.HttpClient } = {
+        method,
+        headers,
+        body: options.body,
+        signal,
+      };
+      if (client) init.client = client;
+      const response = await fetch(this.#url(path, options.query), init);
+      return { response, done, signal: timer.signal };
+    } catch (err) {
+      done();
+      throw await this.#connectFailure(err, timer.signal, options.signal);
+    }
+  }
+
+  #where(): string {
+    return this.socketPath === undefined ? this.baseUrl : `socket ${this.socketPath}`;
+  }
+
+  #failure(err: unknown, timerSignal: AbortSignal): unknown {
+    if (timerSignal.aborted) return timerSignal.reason;
+    if (err instanceof DOMException && err.name === "AbortError") return err;
+    const detail = (err as Error)?.cause ?? err;
+    return new ConnectionError(
+      `cannot communicate with Pebble at ${this.#where()}: ${errorText(detail)}`,
+      { cause: err },
+    );
+  }
+
+  async #connectFailure(
+    err: unknown,
+    timerSignal: AbortSignal,
+    userSignal?: AbortSignal,
+  ): Promise<unknown> {
+    if (err instanceof ConnectionError) return err;
+    if (timerSignal.aborted) return timerSignal.reason;
+    if (userSignal?.aborted) return userSignal.reason;
+    if (this.socketPath !== undefined) {
+      try {
+        await Deno.stat(this.socketPath);
+      } catch (statErr) {
+        if (statErr instanceof Deno.errors.NotFound) {
+          return new ConnectionError(
+            `cannot connect to Pebble: socket not found at ${this.socketPath}`,
+            { cause: err },
+          );
+        }
+      }
+    }
+    const detail = (err as Error)?.cause ?? err;
+    return new ConnectionError(
+      `cannot connect to Pebble at ${this.#where()}: ${errorText(detail)}`,
+      { cause: err },
+    );
+  }
+
+  #decode(response: Response, text: string): ApiResponse {
+    const code = response.status;
+    let body: unknown;
+    let parseError: string | undefined;
+    try {
+      body = JSON.parse(text);
+    } catch (err) {
+      parseError = (err as Error).message;
+    }
+    const envelope = typeof body === "object" && body !== null && !Array.isArray(body)
+      ? body as JsonObject
+      : undefined;
+
+    if (envelope) this.#noteMaintenance(envelope, code);
+
+    if (code >= 400 || envelope?.type === "error") {
+      const result = envelope && typeof envelope.result === "object" && envelope.result !== null
+        ? envelope.result as JsonObject
+        : undefined;
+      const status = typeof envelope?.status === "string" && envelope.status !== ""
+        ? envelope.status
+        : response.statusText;
+      let message: string;
+      if (typeof result?.message === "string" && result.message !== "") {
+        message = result.message;
+      } else if (parseError !== undefined) {
+        message = `${code} ${response.statusText}: response is not JSON (${parseError})`;
+      } else {
+        message = `server error: ${code} ${status}`;
+      }
+      throw new APIError(envelope ?? {}, code, status, message, {
+        kind: typeof result?.kind === "string" && result.kind !== "" ? result.kind : undefined,
+        value: result?.value,
+      });
+    }
+
+    const contentType = response.headers.get("content-type") ?? "";
+    if (!/^application\/json\s*(;|$)/i.test(contentType)) {
+      throw new ProtocolError(
+        `expected Content-Type "application/json" from Pebble, got ${JSON.stringify(contentType)}`,
+      );
+    }
+    if (parseError !== undefined) {
+      throw new ProtocolError(`cannot decode Pebble's response as JSON: ${parseError}`);
+    }
+    if (!envelope || typeof envelope.type !== "string") {
+      throw new ProtocolError(`Pebble's response is not an API envelope: ${text.slice(0, 200)}`);
+    }
+    if (envelope.type !== "sync" && envelope.type !== "async") {
+      throw new ProtocolError(`unexpected response type ${JSON.stringify(envelope.type)}`);
+    }
+    if (envelope.type === "async" && typeof envelope.change !== "string") {
+      throw new ProtocolError("async response without a change ID");
+    }
+    const latest = envelope["latest-warning"];
+    this.#latestWarning = null;
+    if (typeof latest === "string") {
+      try {
+        this.#latestWarning = parseTime(latest);
+      } catch {
+        // not worth failing the request over
+      }
+    }
+    const resp: ApiResponse = {
+      type: envelope.type,
+      statusCode: typeof envelope["status-code"] === "number" ? envelope["status-code"] : code,
+      status: typeof envelope.status === "string" ? envelope.status : response.statusText,
+      result: envelope.result,
+      headers: response.headers,
+    };
+    if (typeof envelope.change === "string") resp.change = envelope.change;
+    return resp;
+  }
+
+  #noteMaintenance(envelope: JsonObject, code: number): void {
+    const m = envelope.maintenance;
+    if (typeof m === "object" && m !== null) {
+      const mo = m as JsonObject;
+      const message = typeof mo.message === "string" ? mo.message : "daemon is in maintenance";
+      const kind = typeof mo.kind === "string" ? mo.kind : undefined;
+      this.#maintenance = new APIError(envelope, code, "", message, { kind, value: mo.value });
+    } else {
+      this.#maintenance = null;
+    }
+  }
+}
+
+/**
+ * The socket path Pebble's CLI uses: `$PEBBLE_SOCKET`, else `$PEBBLE/.pebble.socket`,
+ * else {@linkcode DEFAULT_SOCKET_PATH}. `getEnv` reads a variable (default
+ * `Deno.env.get`; without permission to read the environment, the default path is used).
+ */
+export function defaultSocketPath(
+  getEnv: (name: string) => string | undefined = (name) => Deno.env.get(name),
+): string {
+  try {
+    const socket = getEnv("PEBBLE_SOCKET");
+    if (socket) return socket;
+    const dir = getEnv("PEBBLE");
+    if (dir) return `${dir.replace(/\/+$/, "")}/.pebble.socket`;
+  } catch {
+    // no permission to read the environment: use the default
+  }
+  return DEFAULT_SOCKET_PATH;
+}
+
+function isLayerLike(value: unknown): value is { toYaml(): string } {
+  return typeof value === "object" && value !== null &&
+    typeof (value as { toYaml?: unknown }).toYaml === "function";
+}
+
+function noticesQuery(options: GetNoticesOptions): Query {
+  const after = options.after instanceof Date ? options.after.toISOString() : options.after;
+  return {
+    users: options.users,
+    "user-id": options.userId === undefined ? undefined : String(options.userId),
+    types: options.types,
+    keys: options.keys,
+    after,
+  };
+}
+
+function errorText(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  // Drop the fetch wrapping ("error sending request for url (...): client error (Connect): ").
+  return text.replace(/^error sending request for url \([^)]*\): /, "")
+    .replace(/^client error \(\w+\): /, "");
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

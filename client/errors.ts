@@ -1,0 +1,129 @@
+// Errors thrown by the Pebble client. The names follow ops.pebble (Error, APIError,
+// ConnectionError, ProtocolError, TimeoutError, ChangeError), except that the base class
+// is PebbleError so that the global Error is not shadowed.
+
+import type { Change } from "./types.ts";
+
+/**
+ * Base class of the errors thrown by {@linkcode Client}.
+ *
+ * @example Catch any client error
+ * ```ts
+ * import { Client, PebbleError } from "@pebble/pebble";
+ *
+ * const client = new Client({ socketPath: "/var/lib/pebble/default/.pebble.socket" });
+ * try {
+ *   await client.getSystemInfo();
+ * } catch (err) {
+ *   if (!(err instanceof PebbleError)) throw err;
+ *   console.error(`pebble: ${err.message}`);
+ * } finally {
+ *   client.close();
+ * }
+ * ```
+ */
+export class PebbleError extends Error {
+  /** Creates an error with the given message and optional cause. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * The daemon answered with an error: an HTTP status of 400 or more, or an envelope
+ * of type `"error"`.
+ *
+ * `kind` is Pebble's machine-readable error kind when it sent one, for example
+ * `"not-found"`, `"permission-denied"`, `"login-required"`, `"generic-file-error"`.
+ *
+ * @example Tell a missing change from other failures
+ * ```ts
+ * import { APIError, Client } from "@pebble/pebble";
+ *
+ * const client = new Client();
+ * try {
+ *   await client.getChange("42");
+ * } catch (err) {
+ *   if (err instanceof APIError && err.code === 404) console.log("no such change");
+ *   else throw err;
+ * } finally {
+ *   client.close();
+ * }
+ * ```
+ */
+export class APIError extends PebbleError {
+  /** The whole JSON body of the response (an empty object when it was not JSON). */
+  readonly body: Record<string, unknown>;
+  /** The HTTP status code, for example 404. */
+  readonly code: number;
+  /** The HTTP status text, for example `"Not Found"`. */
+  readonly status: string;
+  /** Pebble's error kind, when the response had one. */
+  readonly kind?: string;
+  /** Pebble's extra error value (`result.value`), when the response had one. */
+  readonly value?: unknown;
+
+  /** Not usually constructed by users; the client throws it. */
+  constructor(
+    body: Record<string, unknown>,
+    code: number,
+    status: string,
+    message: string,
+    options?: { kind?: string; value?: unknown },
+  ) {
+    super(message);
+    this.body = body;
+    this.code = code;
+    this.status = status;
+    if (options?.kind !== undefined) this.kind = options.kind;
+    if (options?.value !== undefined) this.value = options.value;
+  }
+}
+
+/**
+ * The client could not reach the daemon: the socket file does not exist, the connection
+ * was refused, or it broke while the request was in flight. The message names the
+ * socket path or URL.
+ */
+export class ConnectionError extends PebbleError {}
+
+/**
+ * The daemon answered with something that does not follow Pebble's protocol:
+ * a body that is not JSON, an unexpected content type, or a malformed envelope.
+ */
+export class ProtocolError extends PebbleError {}
+
+/**
+ * A wait ran out of time: {@linkcode Client.waitChange} when the change did not become
+ * ready in time, or a request that got no response within the client's `timeout`.
+ */
+export class TimeoutError extends PebbleError {}
+
+/**
+ * A change became ready but failed. `err` is the change's error text and `change` the
+ * change itself; the message adds the logs of its tasks, as ops does.
+ */
+export class ChangeError extends PebbleError {
+  /** The change's error message. */
+  readonly err: string;
+  /** The change that failed. */
+  readonly change: Change;
+
+  /** Builds the error from a failed change. */
+  constructor(err: string, change: Change) {
+    super(changeErrorMessage(err, change));
+    this.err = err;
+    this.change = change;
+  }
+}
+
+function changeErrorMessage(err: string, change: Change): string {
+  const parts = [err];
+  change.tasks.forEach((task, i) => {
+    if (task.log.length === 0) return;
+    parts.push(`\n----- Logs from task ${i} -----\n`, task.log.join("\n"));
+  });
+  if (parts.length > 1) parts.push("\n-----");
+  return parts.join("");
+}
