@@ -5,6 +5,8 @@
  * @module
  */
 
+// Runtime: the package's ES-module build in vendor/yaml (see its README); types: the package.
+// @ts-types="npm:yaml@2.9.1"
 import {
   isAlias,
   isMap,

@@ -351,3 +351,50 @@ Deno.test({
     }
   },
 });
+
+Deno.test("api: run --args replaces a service's default arguments", async () => {
+  const d = await startDaemon({
+    layers: {
+      "001-base.yaml":
+        "services:\n  web:\n    override: replace\n    command: server [ --port 80 ]\n",
+    },
+    args: ["--args", "web", "--port", "8080", ";", "--hold"],
+  });
+  try {
+    assert.match(await d.client.getPlanYaml(), /command: server \[ --port 8080 \]/);
+  } finally {
+    await d.stop();
+  }
+  const bad = await startDaemon({
+    dir: d.dir,
+    args: ["--args", "ghost", "x", ";"],
+    expectExit: true,
+  });
+  assert.equal(await bad.stop(), 1);
+  assert.match(bad.output(), /cannot run daemon: service "ghost" not found in plan/);
+});
+
+Deno.test("api: a truncated state file gives a clean start with a warning; SIGINT stops", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pebble-test-" });
+  await Deno.writeTextFile(join(dir, ".pebble.state"), '{"format":"pebble-ts-state/1","gen');
+  const d = await startDaemon({ dir });
+  let stopped = false;
+  try {
+    const warnings = await d.client.getNotices({ types: ["warning"] });
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0].key, /state file .* was unreadable \(.*\); moved it to .*corrupt/);
+    d.proc.kill("SIGINT");
+    assert.equal(await d.stop(), 0);
+    stopped = true;
+    assert.match(d.output(), /Exiting on interrupt signal\./);
+  } finally {
+    if (!stopped) await d.stop();
+  }
+  // The next start is clean, with the same warning kept.
+  const again = await startDaemon({ dir });
+  try {
+    assert.equal((await again.client.getNotices({ types: ["warning"] })).length, 1);
+  } finally {
+    await again.stop();
+  }
+});

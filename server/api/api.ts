@@ -116,21 +116,37 @@ export function buildApi(deps: ApiDeps, routes: Route[] = allRoutes()): ApiListe
       return;
     }
     const [route, params] = matches[0];
-    dispatch(route, params, req, res, conn, deps, q < 0 ? "" : url.slice(q + 1))
-      .catch((e) => {
-        logNotice(`internal error: ${e?.stack ?? e}`);
-        return error(500, `internal error: ${e?.message ?? e}`);
-      })
-      .then(async (r) => {
-        if (r instanceof RawResponse) await sendRaw(res, r.response);
-        else send(res, r);
-        finish(r instanceof RawResponse ? r.response.status : r.status);
-      })
-      .catch((e) => {
+    const reply = (r: ApiResponse | RawResponse) => {
+      if (r instanceof ApiResponse) {
+        if (r.type !== "error" && deps.state.latestWarning) {
+          r.latestWarning = deps.state.latestWarning;
+        }
+        send(res, r);
+        finish(r.status);
+        return;
+      }
+      sendRaw(res, r.response).then(() => finish(r.response.status), (e) => {
         logNotice(`cannot write response: ${e?.message ?? e}`);
         res.destroy();
       });
+    };
+    const failed = (e: unknown) => reply(e instanceof ApiError ? e.response : internal(e));
+    let result;
+    try {
+      result = dispatch(route, params, req, res, conn, deps, q < 0 ? "" : url.slice(q + 1));
+    } catch (e) {
+      failed(e);
+      return;
+    }
+    // Most handlers answer at once; only the others pay for a promise.
+    if (result instanceof Promise) result.then(reply, failed);
+    else reply(result);
   };
+}
+
+function internal(e: unknown): ApiResponse {
+  logNotice(`internal error: ${(e as Error)?.stack ?? e}`);
+  return error(500, `internal error: ${(e as Error)?.message ?? e}`);
 }
 
 function send(res: ServerResponse, r: ApiResponse): void {
@@ -157,7 +173,7 @@ async function sendRaw(res: ServerResponse, r: Response): Promise<void> {
   res.end();
 }
 
-async function dispatch(
+function dispatch(
   route: Route,
   params: Record<string, string>,
   req: IncomingMessage,
@@ -165,7 +181,7 @@ async function dispatch(
   conn: ConnInfo,
   deps: ApiDeps,
   rawQuery: string,
-): Promise<ApiResponse | RawResponse> {
+): ApiResponse | RawResponse | Promise<ApiResponse | RawResponse> {
   const method = req.method ?? "GET";
   const handler = method === "GET"
     ? route.GET
@@ -200,17 +216,7 @@ async function dispatch(
     body: () => Readable.toWeb(req) as ReadableStream<Uint8Array>,
     json: () => readJson(req),
   };
-  let r: ApiResponse | RawResponse;
-  try {
-    r = await handler(request);
-  } catch (e) {
-    if (e instanceof ApiError) r = e.response;
-    else throw e;
-  }
-  if (r instanceof ApiResponse && r.type !== "error" && deps.state.latestWarning) {
-    r.latestWarning = deps.state.latestWarning;
-  }
-  return r;
+  return handler(request);
 }
 
 const tooLarge = () =>
