@@ -398,3 +398,20 @@ Deno.test("api: a truncated state file gives a clean start with a warning; SIGIN
     await again.stop();
   }
 });
+
+Deno.test("api: PEBBLE_PERSIST=never keeps the state in memory only", async () => {
+  const d = await startDaemon({ env: { PEBBLE_PERSIST: "never" } });
+  try {
+    const added = await rawRequest(
+      d.socket,
+      "POST",
+      "/v1/notices",
+      JSON.stringify({ action: "add", type: "custom", key: "example.com/mem" }),
+    );
+    assert.equal(added.status, 200);
+  } finally {
+    await d.stop();
+  }
+  const names = [...Deno.readDirSync(d.dir)].map((e) => e.name);
+  assert.deepEqual(names.filter((n) => n.startsWith(".pebble.state")), []);
+});

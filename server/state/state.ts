@@ -23,7 +23,7 @@ import {
   NoticeType,
   WARNING_REPEAT_AFTER_NS,
 } from "./notices.ts";
-import { isReady, Status } from "./status.ts";
+import type { Status } from "./status.ts";
 import { logNotice } from "../log.ts";
 
 /** Options for {@link State.addNotice}. */
@@ -57,7 +57,6 @@ export class State implements StateHooks {
   private flushing: Promise<void> = Promise.resolve();
   private pendingCommit: Promise<void> | null = null;
   private noticeWaiters = new Set<() => void>();
-  private statusListeners: ((c: Change) => void)[] = [];
   private taskListeners: ((t: Task) => void)[] = [];
   /** Latest `last-repeated` of any warning notice (null if none). */
   latestWarning: Date | null = null;
@@ -122,12 +121,6 @@ export class State implements StateHooks {
       this.touch("change", change.id);
       this.addChangeNotice(change);
     }
-    for (const l of this.statusListeners) l(change);
-  }
-
-  /** Calls `fn` whenever a change's status may have changed. */
-  onChangeStatus(fn: (c: Change) => void): void {
-    this.statusListeners.push(fn);
   }
 
   /** Calls `fn` whenever a task's status changed. */
@@ -380,12 +373,6 @@ export class State implements StateHooks {
     this.pendingCommit = p;
     this.flushing = p;
     return p;
-  }
-
-  /** Whether any change is not yet ready. */
-  hasPendingChanges(): boolean {
-    for (const c of this.changes.values()) if (!isReady(c.status())) return true;
-    return false;
   }
 
   /** Flushes and closes the store. */
