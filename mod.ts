@@ -36,6 +36,8 @@ export {
   type GetChangesOptions,
   type GetNoticesOptions,
   type GetWarningsOptions,
+  type NoticesIteratorOptions,
+  type NotifyOptions,
   type Query,
   type RequestOptions,
   type WaitChangeOptions,
@@ -44,10 +46,23 @@ export {
   APIError,
   ChangeError,
   ConnectionError,
+  MultiPushPullError,
+  PathError,
   PebbleError,
   ProtocolError,
   TimeoutError,
 } from "./client/errors.ts";
+export type {
+  FileInfo,
+  FileType,
+  ListFilesOptions,
+  MakeDirOptions,
+  OwnerOptions,
+  PullOptions,
+  PushOptions,
+  PushSource,
+  RemovePathOptions,
+} from "./client/files.ts";
 export type {
   Change,
   ChangeState,

@@ -2,6 +2,7 @@
 // methods named after ops.pebble.Client in camelCase.
 
 import { APIError, ConnectionError, ProtocolError, TimeoutError } from "./errors.ts";
+import { type Body, UnixHttp } from "./_unix_http.ts";
 import {
   dateToNanos,
   formatPreciseTime,
@@ -24,6 +25,15 @@ import {
   type WarningState,
 } from "./types.ts";
 import type { Layer, LayerObject, Plan } from "./layer.ts";
+import type {
+  FileInfo,
+  ListFilesOptions,
+  MakeDirOptions,
+  PullOptions,
+  PushOptions,
+  PushSource,
+  RemovePathOptions,
+} from "./files.ts";
 
 /** The socket path used when neither `$PEBBLE_SOCKET` nor `$PEBBLE` is set. */
 export const DEFAULT_SOCKET_PATH = "/var/lib/pebble/default/.pebble.socket";
@@ -128,6 +138,30 @@ export interface GetNoticesOptions {
    * timestamp with nanoseconds keeps its full precision.
    */
   after?: Date | string;
+  /**
+   * Seconds for the daemon to wait for a matching notice when none matches yet (the
+   * long-poll of {@linkcode Client.waitNotices}); without it the daemon answers at once.
+   */
+  timeout?: number;
+}
+
+/** Options of {@linkcode Client.notify}. */
+export interface NotifyOptions {
+  /** Data recorded with this occurrence (string values; at most 4 KiB as JSON). */
+  data?: Record<string, string>;
+  /**
+   * Seconds after the notice last repeated during which a new occurrence only counts
+   * and does not repeat it (default: every occurrence repeats), like ops' `repeat_after`.
+   */
+  repeatAfter?: number;
+}
+
+/** Options of {@linkcode Client.notices}: the filters of {@linkcode GetNoticesOptions}. */
+export interface NoticesIteratorOptions extends Omit<GetNoticesOptions, "timeout"> {
+  /** Seconds each server-side wait may last before the client asks again (default 60). */
+  pollTimeout?: number;
+  /** Ends the iteration (the pending request is cancelled). */
+  signal?: AbortSignal;
 }
 
 /** Options of {@linkcode Client.getWarnings}. */
@@ -173,7 +207,7 @@ export class Client implements Disposable {
   /** The `User-Agent` header sent, if any. */
   readonly userAgent: string | undefined;
 
-  #httpClient: Deno.HttpClient | undefined;
+  #httpClient: UnixHttp | undefined;
   #closed = false;
   #warningsOkayed: bigint | undefined;
   #latestWarning: Date | null = null;
@@ -417,8 +451,129 @@ export class Client implements Disposable {
    * ```
    */
   async getNotices(options: GetNoticesOptions = {}): Promise<Notice[]> {
-    const resp = await this.request("GET", "/v1/notices", { query: noticesQuery(options) });
-    return parseArray(resp.result, "notices", parseNotice);
+    return (await this.#noticesRaw(options)).map((r) => r.notice);
+  }
+
+  /**
+   * Waits up to `timeout` seconds (default 30) for notices that match the filters and
+   * returns them, at once if some match already; returns `[]` when none arrived in time
+   * (that is not an error). It is the daemon that waits (`GET /v1/notices?timeout=…`),
+   * so a notice wakes the caller at once.
+   *
+   * @example Wait for the next occurrence of a custom notice
+   * ```ts
+   * import { Client } from "@pebble/pebble";
+   *
+   * using client = new Client();
+   * const since = new Date();
+   * const found = await client.waitNotices({ keys: ["example.com/db"], after: since, timeout: 60 });
+   * if (found.length === 0) console.log("nothing happened");
+   * ```
+   */
+  async waitNotices(options: GetNoticesOptions = {}): Promise<Notice[]> {
+    return await this.getNotices({ ...options, timeout: options.timeout ?? 30 });
+  }
+
+  /**
+   * Yields notices that match the filters as they occur or repeat, oldest first, until
+   * `signal` aborts (or the loop breaks). Each round long-polls the daemon for notices
+   * last repeated after the last one yielded (its exact `last-repeated`), so none is
+   * missed or yielded twice between rounds. Without `after`, it starts with the notices
+   * that exist already.
+   *
+   * @example React to custom notices as they come
+   * ```ts
+   * import { Client } from "@pebble/pebble";
+   *
+   * using client = new Client();
+   * const stop = AbortSignal.timeout(60_000);
+   * for await (const n of client.notices({ types: ["custom"], after: new Date(), signal: stop })) {
+   *   console.log(`${n.key} happened (${n.occurrences} times so far)`, n.lastData);
+   * }
+   * ```
+   */
+  async *notices(options: NoticesIteratorOptions = {}): AsyncGenerator<Notice, void, undefined> {
+    const { pollTimeout = 60, signal, ...filters } = options;
+    if (!(pollTimeout > 0)) {
+      throw new RangeError(`pollTimeout must be positive, got ${pollTimeout}`);
+    }
+    let after = filters.after instanceof Date ? filters.after.toISOString() : filters.after;
+    let afterNanos = after === undefined ? undefined : parsePreciseTime(after).nanos;
+    while (!signal?.aborted) {
+      let found;
+      try {
+        found = await this.#noticesRaw({ ...filters, after, timeout: pollTimeout }, signal);
+      } catch (err) {
+        if (signal?.aborted) return;
+        throw err;
+      }
+      for (const { notice, lastRepeated } of found) {
+        const nanos = parsePreciseTime(lastRepeated).nanos;
+        if (afterNanos !== undefined && nanos <= afterNanos) continue;
+        after = lastRepeated;
+        afterNanos = nanos;
+        yield notice;
+        if (signal?.aborted) return;
+      }
+    }
+  }
+
+  /**
+   * Records an occurrence of a notice (`POST /v1/notices`) and returns the notice's ID.
+   * Only `"custom"` notices can be recorded, with a key in `example.com/path` form; the
+   * daemon keeps them under the caller's UID.
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@pebble/pebble";
+   *
+   * using client = new Client();
+   * const id = await client.notify("custom", "example.com/db/backup", {
+   *   data: { path: "/backups/1.tar" },
+   *   repeatAfter: 3600,
+   * });
+   * console.log(`recorded notice ${id}`);
+   * ```
+   */
+  async notify(
+    type: NoticeType | string,
+    key: string,
+    options: NotifyOptions = {},
+  ): Promise<string> {
+    const body: Record<string, unknown> = { action: "add", type, key };
+    if (options.data !== undefined) body.data = options.data;
+    if (options.repeatAfter !== undefined) {
+      if (!(options.repeatAfter >= 0)) {
+        throw new RangeError(`repeatAfter must be a number of seconds, got ${options.repeatAfter}`);
+      }
+      body["repeat-after"] = formatTimeout(options.repeatAfter);
+    }
+    const resp = await this.request("POST", "/v1/notices", { body });
+    const id = (resp.result as JsonObject | null)?.id;
+    if (typeof id !== "string") throw new ProtocolError("notify: the response has no notice ID");
+    return id;
+  }
+
+  /** `GET /v1/notices`, keeping each notice's `last-repeated` text as sent. */
+  async #noticesRaw(
+    options: GetNoticesOptions,
+    signal?: AbortSignal,
+  ): Promise<{ notice: Notice; lastRepeated: string }[]> {
+    const query = noticesQuery(options);
+    const wait = options.timeout;
+    if (wait !== undefined) {
+      if (!(wait > 0)) throw new RangeError(`timeout must be positive, got ${wait}`);
+      query.timeout = formatTimeout(wait);
+    }
+    const resp = await this.request("GET", "/v1/notices", {
+      query,
+      signal,
+      timeout: wait === undefined ? undefined : wait + this.timeout,
+    });
+    return parseArray(resp.result, "notices", (raw) => ({
+      notice: parseNotice(raw),
+      lastRepeated: String((raw as JsonObject)["last-repeated"]),
+    }));
   }
 
   /** Returns one notice by ID (`GET /v1/notices/{id}`); a missing one is an APIError 404. */
@@ -484,6 +639,126 @@ export class Client implements Disposable {
     }
     if (after === undefined || upTo > after) this.#warningsOkayed = upTo;
     return count;
+  }
+
+  // ---- files ----
+
+  /**
+   * Writes a file on the daemon's system (`POST /v1/files`, a multipart upload streamed
+   * from `source`): text, bytes, a `ReadableStream`, an open `Deno.FsFile` (read from its
+   * current position and left open) or an iterable of chunks. The daemon writes a
+   * temporary file and renames it over `path` once complete, so readers never see a
+   * partial file, and an interrupted upload leaves the old file in place. Throws
+   * {@linkcode PathError} when the daemon cannot write it.
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@pebble/pebble";
+   *
+   * using client = new Client();
+   * await client.push("/etc/app/config.yaml", "port: 8080\n", { makeDirs: true, permissions: 0o600 });
+   * using file = await Deno.open("./big.tar");
+   * await client.push("/srv/big.tar", file);
+   * ```
+   */
+  async push(path: string, source: PushSource, options: PushOptions = {}): Promise<void> {
+    const files = await import("./files.ts");
+    await files.push(this, path, source, options);
+  }
+
+  /**
+   * Reads a file from the daemon's system (`GET /v1/files?action=read`) as a stream:
+   * text (decoded as `encoding`, default UTF-8) or, with `encoding: null`, bytes. Data
+   * arrives as the daemon reads it, in constant memory. A missing or unreadable file
+   * throws {@linkcode PathError} before anything is returned; a read error later errors
+   * the stream. Consume or cancel the stream.
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@pebble/pebble";
+   *
+   * using client = new Client();
+   * let text = "";
+   * for await (const chunk of await client.pull("/etc/hostname")) text += chunk;
+   * const bytes = await client.pull("/srv/big.tar", { encoding: null });
+   * using out = await Deno.create("./big.tar");
+   * await bytes.pipeTo(out.writable);
+   * console.log(text);
+   * ```
+   */
+  pull(
+    path: string,
+    options: PullOptions & { encoding: null },
+  ): Promise<ReadableStream<Uint8Array>>;
+  /** Reads a file as decoded text chunks (see the overload above). */
+  pull(path: string, options?: PullOptions): Promise<ReadableStream<string>>;
+  async pull(
+    path: string,
+    options: PullOptions = {},
+  ): Promise<ReadableStream<Uint8Array> | ReadableStream<string>> {
+    const files = await import("./files.ts");
+    const bytes = await files.pullBytes(this, path, options.signal);
+    if (options.encoding === null) return bytes;
+    return bytes.pipeThrough(new TextDecoderStream(options.encoding ?? "utf-8"));
+  }
+
+  /**
+   * Lists a directory's entries, or describes a file (`GET /v1/files?action=list`);
+   * `pattern` keeps names matching a glob, `itself` describes a directory rather than
+   * its content. A missing path throws {@linkcode APIError} with code 404.
+   */
+  async listFiles(path: string, options: ListFilesOptions = {}): Promise<FileInfo[]> {
+    const files = await import("./files.ts");
+    return await files.listFiles(this, path, options);
+  }
+
+  /** Creates a directory (`POST /v1/files`, `make-dirs`); throws {@linkcode PathError}. */
+  async makeDir(path: string, options: MakeDirOptions = {}): Promise<void> {
+    const files = await import("./files.ts");
+    await files.makeDir(this, path, options);
+  }
+
+  /**
+   * Removes a file or an empty directory, or with `recursive` a whole tree (then a
+   * missing path is not an error) (`POST /v1/files`, `remove`); throws
+   * {@linkcode PathError}.
+   */
+  async removePath(path: string, options: RemovePathOptions = {}): Promise<void> {
+    const files = await import("./files.ts");
+    await files.removePath(this, path, options);
+  }
+
+  /**
+   * Copies local files and directories into `destDir` on the daemon's system, as ops'
+   * `Container.push_path`: a directory `/a/b` lands as `destDir/b`, `/a/b/*` puts the
+   * content of `b` in `destDir`; modes and owner IDs are kept; symlinks are copied as
+   * the files they point to. It goes on past failures and then throws
+   * {@linkcode MultiPushPullError} listing each source that failed.
+   */
+  async pushPath(sources: string | string[], destDir: string): Promise<void> {
+    const files = await import("./files.ts");
+    await files.pushPath(this, sources, destDir);
+  }
+
+  /**
+   * Copies files and directories from the daemon's system into the local `destDir`, as
+   * ops' `Container.pull_path` (same rules as {@linkcode Client.pushPath}).
+   */
+  async pullPath(sources: string | string[], destDir: string): Promise<void> {
+    const files = await import("./files.ts");
+    await files.pullPath(this, sources, destDir);
+  }
+
+  /** Whether a path exists on the daemon's system (as ops' `Container.exists`). */
+  async exists(path: string): Promise<boolean> {
+    const files = await import("./files.ts");
+    return await files.probe(this, path, false);
+  }
+
+  /** Whether a directory exists at a path on the daemon's system (ops' `isdir`). */
+  async isDir(path: string): Promise<boolean> {
+    const files = await import("./files.ts");
+    return await files.probe(this, path, true);
   }
 
   // ---- low level ----
@@ -556,12 +831,10 @@ export class Client implements Disposable {
     return url;
   }
 
-  #client(): Deno.HttpClient | undefined {
+  #client(): UnixHttp | undefined {
     if (this.#closed) throw new ConnectionError("the Pebble client has been closed");
     if (this.socketPath === undefined) return undefined;
-    this.#httpClient ??= Deno.createHttpClient({
-      proxy: { transport: "unix", path: this.socketPath },
-    });
+    this.#httpClient ??= new UnixHttp(this.socketPath);
     return this.#httpClient;
   }
 
@@ -580,15 +853,27 @@ export class Client implements Disposable {
     const headers = new Headers(options.headers);
     if (this.userAgent !== undefined) headers.set("User-Agent", this.userAgent);
     try {
-      const client = this.#client();
-      const init: RequestInit & { client?: Deno.HttpClient } = {
-        method,
-        headers,
-        body: options.body,
-        signal,
-      };
-      if (client) init.client = client;
-      const response = await fetch(this.#url(path, options.query), init);
+      const unix = this.#client();
+      const url = this.#url(path, options.query);
+      let response: Response;
+      if (unix) {
+        let body = options.body;
+        if (
+          body && typeof body !== "string" && !(body instanceof Uint8Array) &&
+          !(body instanceof ReadableStream)
+        ) {
+          // FormData, Blob, URLSearchParams...: let Response encode it.
+          const encoded = new Response(body);
+          if (!headers.has("content-type")) {
+            headers.set("content-type", encoded.headers.get("content-type") ?? "");
+          }
+          body = encoded.body;
+        }
+        const target = url.slice(this.baseUrl.length) || "/";
+        response = await unix.fetch(method, target, headers, body as Body, signal);
+      } else {
+        response = await fetch(url, { method, headers, body: options.body, signal });
+      }
       return { response, done, signal: timer.signal };
     } catch (err) {
       done();

@@ -127,3 +127,50 @@ function changeErrorMessage(err: string, change: Change): string {
   if (parts.length > 1) parts.push("\n-----");
   return parts.join("");
 }
+
+/**
+ * A file operation failed for one path: it does not exist, permission was denied, or
+ * another file error. `kind` is Pebble's: `"not-found"`, `"permission-denied"` or
+ * `"generic-file-error"`; `message` is the daemon's, naming the path.
+ *
+ * @example Read a file that may be missing
+ * ```ts
+ * import { Client, PathError } from "@pebble/pebble";
+ *
+ * using client = new Client();
+ * try {
+ *   const text = await new Response(await client.pull("/etc/app.conf")).text();
+ *   console.log(text);
+ * } catch (err) {
+ *   if (err instanceof PathError && err.kind === "not-found") console.log("no config yet");
+ *   else throw err;
+ * }
+ * ```
+ */
+export class PathError extends PebbleError {
+  /** Pebble's error kind. */
+  readonly kind: "not-found" | "permission-denied" | "generic-file-error" | string;
+
+  /** Not usually constructed by users; the client throws it. */
+  constructor(kind: string, message: string) {
+    super(message);
+    this.kind = kind;
+  }
+}
+
+/**
+ * Some files of {@linkcode Client.pushPath} or {@linkcode Client.pullPath} could not be
+ * copied. The copy went on as far as it could; `errors` lists each source path that
+ * failed with its error (as ops' `MultiPushPullError`).
+ */
+export class MultiPushPullError extends PebbleError {
+  /** Each failed source path with the error that stopped it. */
+  readonly errors: [string, Error][];
+
+  /** Not usually constructed by users; the client throws it. */
+  constructor(message: string, errors: [string, Error][]) {
+    const first = errors[0]?.[1]?.message ?? "";
+    super(`${message} (${errors.length} errors): ${first}${errors.length > 1 ? ", ..." : ""}`);
+    this.errors = errors;
+  }
+}

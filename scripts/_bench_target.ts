@@ -270,14 +270,16 @@ export class BenchTarget {
   /**
    * Starts `command run --create-dirs` on a fresh `$PEBBLE` holding the sample layer and
    * waits until it answers `GET /v1/system-info`. The daemon's output goes to a file
-   * (through `exec`, so the spawned PID is the daemon's).
+   * (through `exec`, so the spawned PID is the daemon's). `prepare` may write into the
+   * directory first (for example a state file to start from).
    */
-  async startDaemon(): Promise<Daemon> {
+  async startDaemon(prepare?: (pebbleDir: string) => Promise<void>): Promise<Daemon> {
     const root = await this.#tempRoot();
     const n = ++this.#starts;
     const pebbleDir = `${root}/pebble-${n}`;
     await Deno.mkdir(`${pebbleDir}/layers`, { recursive: true });
     await Deno.writeTextFile(`${pebbleDir}/layers/001-base.yaml`, SAMPLE_LAYER);
+    if (prepare) await prepare(pebbleDir);
     const socketPath = `${root}/${n}.sock`;
     const logPath = `${root}/daemon-${n}.log`;
     const command = new Deno.Command("/bin/sh", {
@@ -340,8 +342,16 @@ export class BenchTarget {
     }
   }
 
-  /** Stops the shared daemon and removes this target's temp directory. */
+  #onClose: (() => Promise<void>)[] = [];
+
+  /** Runs `fn` when the target is closed (for daemons a workload keeps across rounds). */
+  onClose(fn: () => Promise<void>): void {
+    this.#onClose.push(fn);
+  }
+
+  /** Stops the shared daemon (and what {@linkcode onClose} registered), removes the temp directory. */
   async close(): Promise<void> {
+    for (const fn of this.#onClose.splice(0)) await fn();
     await this.#shared?.stop();
     this.#shared = undefined;
     if (this.#root) {

@@ -8,6 +8,8 @@
 
 import { type LoadClientKind, runLoad } from "./_bench_http.ts";
 import { type BenchTarget, cpuSeconds, rssBytes, sleep } from "./_bench_target.ts";
+import { NOTICE_WORKLOADS } from "./_bench_notices.ts";
+import { FILE_WORKLOADS } from "./_bench_files.ts";
 
 /** Which direction of a metric is an improvement. */
 export type Better = "lower" | "higher";
@@ -205,4 +207,6 @@ export const WORKLOADS: Workload[] = [
   apiLoad("plan_yaml_c16", "/v1/plan?format=yaml", 16),
   cliWall("cli_version", ["version"]),
   cliWall("cli_plan", ["plan"]),
+  ...NOTICE_WORKLOADS,
+  ...FILE_WORKLOADS,
 ];

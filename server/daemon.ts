@@ -162,7 +162,7 @@ export class Daemon {
       logNotice(`HTTP API server listening on "${this.options.httpAddress}".`);
     }
 
-    this.state.prune();
+    // As Pebble's overlord: the first prune is one interval after start-up.
     this.pruneTimer = setInterval(() => {
       this.state.prune();
       this.state.commit().catch((e) => logNotice(`Cannot write state: ${e.message}`));

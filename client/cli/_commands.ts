@@ -45,11 +45,26 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   "start-checks": { summary: "Start one or more checks" },
   "stop-checks": { summary: "Stop one or more checks" },
   health: { summary: "Query health of checks" },
-  push: { summary: "Transfer a file to the remote system" },
-  pull: { summary: "Retrieve a file from the remote system" },
-  ls: { summary: "List path contents" },
-  mkdir: { summary: "Create a directory" },
-  rm: { summary: "Remove a file or directory" },
+  push: {
+    summary: "Transfer a file to the remote system",
+    load: async () => (await import("./cmd_push.ts")).push,
+  },
+  pull: {
+    summary: "Retrieve a file from the remote system",
+    load: async () => (await import("./cmd_pull.ts")).pull,
+  },
+  ls: {
+    summary: "List path contents",
+    load: async () => (await import("./cmd_ls.ts")).ls,
+  },
+  mkdir: {
+    summary: "Create a directory",
+    load: async () => (await import("./cmd_mkdir.ts")).mkdir,
+  },
+  rm: {
+    summary: "Remove a file or directory",
+    load: async () => (await import("./cmd_rm.ts")).rm,
+  },
   exec: { summary: "Execute a remote command and wait for it to finish" },
   changes: {
     summary: "List system changes",
@@ -67,9 +82,18 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: "Acknowledge notices and warnings",
     load: async () => (await import("./cmd_okay.ts")).okay,
   },
-  notices: { summary: "List notices" },
-  notice: { summary: "Fetch a single notice" },
-  notify: { summary: "Record a custom notice" },
+  notices: {
+    summary: "List notices",
+    load: async () => (await import("./cmd_notices.ts")).notices,
+  },
+  notice: {
+    summary: "Fetch a single notice",
+    load: async () => (await import("./cmd_notice.ts")).notice,
+  },
+  notify: {
+    summary: "Record a custom notice",
+    load: async () => (await import("./cmd_notify.ts")).notify,
+  },
   identities: { summary: "List identities" },
   identity: { summary: "Show a single identity" },
   "add-identities": { summary: "Add new identities" },

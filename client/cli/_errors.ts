@@ -19,7 +19,7 @@ function isRoot(): boolean {
  * system restart is reported without `error: ` and exit status 0).
  */
 export function errorToMessage(
-  err: APIError,
+  err: Pick<APIError, "kind" | "message">,
   termWidth: number = terminalWidth(),
 ): { message: string; isError: boolean } {
   let isError = true;

@@ -25,6 +25,8 @@ export interface OptionSpec {
   help?: string;
   /** Accepted but not shown in help. */
   hidden?: boolean;
+  /** Only the short name exists on the command line (`long` is just the key). */
+  shortOnly?: boolean;
 }
 
 /** One positional argument of a command. */
@@ -136,6 +138,7 @@ export class ParsedArgs {
 
 /** go-flags' rendering of an option in error messages: `-v, --verbose` or `--format`. */
 export function optionDisplayName(opt: OptionSpec): string {
+  if (opt.shortOnly) return `-${opt.short}`;
   if (opt.short && opt.long) return `-${opt.short}, --${opt.long}`;
   if (opt.short) return `-${opt.short}`;
   return `--${opt.long}`;
@@ -177,7 +180,7 @@ export function parseArgs(spec: CommandSpec, args: readonly string[]): ParsedArg
   const byLong = new Map<string, OptionSpec>();
   const byShort = new Map<string, OptionSpec>();
   for (const o of options) {
-    byLong.set(o.long, o);
+    if (!o.shortOnly) byLong.set(o.long, o);
     if (o.short) byShort.set(o.short, o);
   }
   const parsed = new ParsedArgs();

@@ -93,6 +93,7 @@ export function commandHelp(spec: CommandSpec, columns = 80): string {
   for (const a of args) maxLongLen = Math.max(maxLongLen, [...a.name].length + 4);
   for (const o of options) {
     if (o.short) hasShort = true;
+    if (o.shortOnly) continue;
     let l = o.long;
     if (o.choices?.length) l += "[" + o.choices.join("|") + "]";
     maxLongLen = Math.max(maxLongLen, [...l].length + 4);
@@ -119,9 +120,10 @@ export function commandHelp(spec: CommandSpec, columns = 80): string {
       let line = " ".repeat(6);
       if (o.short) line += `-${o.short}`;
       else if (hasShort) line += "  ";
-      if (o.short) line += ", ";
+      if (o.shortOnly) line += "";
+      else if (o.short) line += ", ";
       else if (hasShort) line += "  ";
-      line += `--${o.long}`;
+      if (!o.shortOnly) line += `--${o.long}`;
       if (takesValue(o)) {
         line += "=";
         if (o.choices?.length) line += "[" + o.choices.join("|") + "]";

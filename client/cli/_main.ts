@@ -129,8 +129,8 @@ async function reportError(ctx: CliContext, err: unknown): Promise<number> {
     ctx.err(`error: ${err.message}\n`);
     return 1;
   }
-  const { APIError } = await import("../errors.ts");
-  if (err instanceof APIError) {
+  const { APIError, PathError } = await import("../errors.ts");
+  if (err instanceof APIError || err instanceof PathError) {
     const { errorToMessage } = await import("./_errors.ts");
     const { message, isError } = errorToMessage(err);
     if (!isError) {

@@ -14,7 +14,6 @@
  */
 
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { Readable } from "node:stream";
 import { TrieRouter } from "hono/router/trie-router";
 import { ApiError, ApiResponse, error, RawResponse } from "./response.ts";
 import type { ApiDeps, ApiRequest, User } from "./context.ts";
@@ -24,6 +23,7 @@ import { changeRoutes } from "./changes.ts";
 import { planRoutes } from "./plan.ts";
 import { systemRoutes } from "./system.ts";
 import { noticeRoutes } from "./notices.ts";
+import { fileRoutes } from "./files.ts";
 
 /** Who may call an endpoint. */
 export type Access = "open" | "user" | "admin" | "metrics";
@@ -82,7 +82,7 @@ const NOT_FOUND = error(404, "invalid API endpoint requested");
 
 /** Every route of the API, area by area. */
 export function allRoutes(): Route[] {
-  return [...systemRoutes, ...changeRoutes, ...planRoutes, ...noticeRoutes];
+  return [...systemRoutes, ...changeRoutes, ...planRoutes, ...noticeRoutes, ...fileRoutes];
 }
 
 /** A node:http request listener serving the API for a daemon. */
@@ -213,7 +213,7 @@ function dispatch(
       }
       return controller.signal;
     },
-    body: () => Readable.toWeb(req) as ReadableStream<Uint8Array>,
+    body: () => bodyStream(req),
     json: () => readJson(req),
   };
   return handler(request);
@@ -245,4 +245,22 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   } catch (e) {
     throw new ApiError(error(400, `cannot decode request body: ${(e as Error).message}`));
   }
+}
+
+/**
+ * The request body as a web stream that reads from node:http only when pulled, so a
+ * slow consumer (a file being written) holds the client back instead of buffering.
+ */
+function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
+  const it = (req as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = await it.next();
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
+    },
+    async cancel() {
+      await it.return?.();
+    },
+  }, { highWaterMark: 0 });
 }

@@ -5,16 +5,19 @@
  * @module
  */
 
-import type { Route } from "./api.ts";
-import { commaList, jsonObject } from "./context.ts";
-import { badRequest, forbidden, notFound, sync } from "./response.ts";
+import type { ApiRequest } from "./context.ts";
+import { MAX_JSON_BODY, type Route } from "./api.ts";
+import { commaList } from "./context.ts";
+import { ApiError, badRequest, error, forbidden, notFound, sync } from "./response.ts";
 import { queryDuration } from "./changes.ts";
+import { GoTimeError, parseGoRFC3339 } from "./go_time.ts";
 import { NOTICE_TYPES, NoticeFilter, noticeToJSON } from "../state/notices.ts";
 
 const CUSTOM_KEY = /^[a-z0-9]+(-[a-z0-9]+)*(\.[a-z0-9]+(-[a-z0-9]+)*)+(\/[a-z0-9]+(-[a-z0-9]+)*)+$/;
 const MAX_KEY_LENGTH = 256;
 const MAX_DATA_SIZE = 4 * 1024;
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+const MAX_UINT32 = 0xffffffff;
+const encoder = new TextEncoder();
 
 /** Routes of this area. */
 export const noticeRoutes: Route[] = [
@@ -30,15 +33,9 @@ export const noticeRoutes: Route[] = [
       const admin = user.access === "admin";
       if (query.has("user-id")) {
         if (!admin) return forbidden(`only admins may use the "user-id" filter`);
-        const ids = commaList(query, "user-id");
-        if (ids.length !== 1) {
-          return badRequest(`invalid "user-id" filter: must only include one "user-id"`);
-        }
-        const n = Number(ids[0]);
-        if (!/^-?\d+$/.test(ids[0]) || n < 0 || n > 0xffffffff) {
-          return badRequest(`invalid "user-id" filter: user ID is not a valid uint32: ${ids[0]}`);
-        }
-        filter.userId = n;
+        const id = parseUserIdFilter(commaList(query, "user-id"));
+        if (typeof id === "string") return badRequest(`invalid "user-id" filter: ${id}`);
+        filter.userId = id;
       }
       if (query.has("users")) {
         if (!admin) return forbidden(`only admins may use the "users" filter`);
@@ -50,29 +47,34 @@ export const noticeRoutes: Route[] = [
         }
         filter.userId = undefined;
       }
+      // Unknown types are ignored (for newer clients), but if every type asked for is
+      // unknown, nothing matches.
       const types = commaList(query, "types");
       const validTypes = [
         ...new Set(types.filter((t) => (NOTICE_TYPES as readonly string[]).includes(t))),
       ];
       if (types.length > 0 && validTypes.length === 0) return sync([]);
-      filter.types = validTypes;
-      filter.keys = commaList(query, "keys");
+      if (validTypes.length) filter.types = validTypes;
+      const keys = commaList(query, "keys");
+      if (keys.length) filter.keys = keys;
       const after = query.get("after");
       if (after) {
-        const t = new Date(after);
-        if (!RFC3339.test(after) || isNaN(t.getTime())) {
-          return badRequest(`invalid "after" timestamp: cannot parse ${JSON.stringify(after)}`);
+        try {
+          const us = parseGoRFC3339(after);
+          if (!isGoZeroTime(us)) filter.after = us;
+        } catch (e) {
+          if (!(e instanceof GoTimeError)) throw e;
+          return badRequest(`invalid "after" timestamp: ${e.message}`);
         }
-        filter.after = t;
       }
       const timeout = queryDuration(query.get("timeout"));
       if (typeof timeout === "string") return badRequest(`invalid timeout: ${timeout}`);
       let notices;
-      if (timeout > 0) {
-        const waitSignal = AbortSignal.any([
-          signal,
-          AbortSignal.timeout(Math.max(1, timeout / 1e6)),
-        ]);
+      if (timeout !== 0) {
+        // A negative timeout has passed already: Pebble then returns what matches now.
+        const waitSignal = timeout > 0
+          ? AbortSignal.any([signal, AbortSignal.timeout(Math.max(1, timeout / 1e6))])
+          : AbortSignal.abort();
         notices = await deps.state.waitNotices(filter, waitSignal);
         if (signal.aborted) return badRequest("request canceled");
       } else {
@@ -85,47 +87,58 @@ export const noticeRoutes: Route[] = [
       if (!user || user.uid === null) {
         return forbidden("cannot determine UID of request, so cannot create notice");
       }
-      const body = await jsonObject(req, {
-        action: "string",
-        type: "string",
-        key: "string",
-        "repeat-after": "string",
-      });
-      if (body.action !== "add") {
-        return badRequest(`invalid action ${JSON.stringify(body.action ?? "")}`);
+      const text = await readBody(req);
+      let body: unknown;
+      try {
+        body = parseFirstJson(text);
+      } catch (e) {
+        return badRequest(`cannot decode request body: ${(e as Error).message}`);
       }
-      if (body.type !== "custom") {
+      if (body === null) body = {};
+      if (typeof body !== "object" || Array.isArray(body)) {
         return badRequest(
-          `invalid type ${JSON.stringify(body.type ?? "")} (can only add "custom" notices)`,
+          `cannot decode request body: json: cannot unmarshal ${
+            jsonKind(body)
+          } into Go value of type struct { Action string "json:\\"action\\""; Type string "json:\\"type\\""; Key string "json:\\"key\\""; RepeatAfter string "json:\\"repeat-after\\""; DataJSON json.RawMessage "json:\\"data\\"" }`,
         );
       }
-      const key = String(body.key ?? "");
+      const obj = body as Record<string, unknown>;
+      for (const field of ["action", "type", "key", "repeat-after"]) {
+        const v = obj[field];
+        if (v !== undefined && v !== null && typeof v !== "string") {
+          return badRequest(
+            `cannot decode request body: json: cannot unmarshal ${
+              jsonKind(v)
+            } into Go struct field .${field} of type string`,
+          );
+        }
+      }
+      const action = (obj.action as string | undefined) ?? "";
+      const type = (obj.type as string | undefined) ?? "";
+      const key = (obj.key as string | undefined) ?? "";
+      if (action !== "add") return badRequest(`invalid action ${JSON.stringify(action)}`);
+      if (type !== "custom") {
+        return badRequest(`invalid type ${JSON.stringify(type)} (can only add "custom" notices)`);
+      }
       if (!CUSTOM_KEY.test(key)) {
         return badRequest(
           `invalid key ${JSON.stringify(key)} (must be in "example.com/path" format)`,
         );
       }
-      if (new TextEncoder().encode(key).length > MAX_KEY_LENGTH) {
+      if (key.length > MAX_KEY_LENGTH) {
         return badRequest(`key must be ${MAX_KEY_LENGTH} bytes or less`);
       }
-      const repeatAfter = queryDuration((body["repeat-after"] as string) ?? null);
+      const repeatAfter = queryDuration((obj["repeat-after"] as string | undefined) ?? null);
       if (typeof repeatAfter === "string") {
         return badRequest(`invalid repeat-after: ${repeatAfter}`);
       }
-      let data: Record<string, string> | null = null;
-      if (body.data !== undefined && body.data !== null) {
-        if (new TextEncoder().encode(JSON.stringify(body.data)).length > MAX_DATA_SIZE) {
-          return badRequest(`total size of data must be ${MAX_DATA_SIZE} bytes or less`);
-        }
-        const d = body.data;
-        if (
-          typeof d !== "object" || Array.isArray(d) ||
-          Object.values(d).some((v) => typeof v !== "string")
-        ) {
-          return badRequest("cannot decode notice data: data must be an object of string values");
-        }
-        data = d as Record<string, string>;
+      // Pebble limits the data as sent (its raw JSON text), not as re-encoded.
+      const rawData = rawMember(text, "data");
+      if (rawData !== undefined && encoder.encode(rawData).length > MAX_DATA_SIZE) {
+        return badRequest(`total size of data must be ${MAX_DATA_SIZE} bytes or less`);
       }
+      const data = decodeData(obj.data);
+      if (typeof data === "string") return badRequest(`cannot decode notice data: ${data}`);
       const id = deps.state.addNotice(user.uid, "custom", key, {
         data,
         repeatAfterNs: repeatAfter,
@@ -142,11 +155,172 @@ export const noticeRoutes: Route[] = [
         return forbidden("cannot determine UID of request, so cannot retrieve notice");
       }
       const n = deps.state.notice(params.id);
-      if (!n) return notFound(`cannot find notice with ID "${params.id}"`);
+      if (!n || n.lastOccurred + n.expireAfterNs / 1e3 < Date.now() * 1000) {
+        return notFound(`cannot find notice with ID ${JSON.stringify(params.id)}`);
+      }
       if (n.userId !== null && user.access !== "admin" && n.userId !== user.uid) {
-        return forbidden(`not allowed to access notice with id "${params.id}"`);
+        return forbidden(`not allowed to access notice with id ${JSON.stringify(params.id)}`);
       }
       return sync(noticeToJSON(n));
     },
   },
 ];
+
+/** Go's zero time (0001-01-01T00:00:00Z), which Pebble treats as no `after` filter. */
+const GO_ZERO_US = new Date(0).setUTCFullYear(1, 0, 1) * 1000;
+
+function isGoZeroTime(us: number): boolean {
+  return us === GO_ZERO_US;
+}
+
+/** The one UID of a `user-id` filter, or Go's error text. */
+function parseUserIdFilter(values: string[]): number | string {
+  if (values.length !== 1) return `must only include one "user-id"`;
+  const s = values[0];
+  if (!/^[+-]?\d+$/.test(s)) {
+    return `strconv.ParseInt: parsing ${JSON.stringify(s)}: invalid syntax`;
+  }
+  const n = BigInt(s);
+  if (n < -(2n ** 63n) || n >= 2n ** 63n) {
+    return `strconv.ParseInt: parsing ${JSON.stringify(s)}: value out of range`;
+  }
+  if (n < 0n || n > BigInt(MAX_UINT32)) return `user ID is not a valid uint32: ${n}`;
+  return Number(n);
+}
+
+/** The JSON kind of a value, as Go's decoder names it in errors. */
+function jsonKind(v: unknown): string {
+  if (Array.isArray(v)) return "array";
+  if (v === null) return "null";
+  switch (typeof v) {
+    case "string":
+      return "string";
+    case "number":
+      return "number";
+    case "boolean":
+      return "bool";
+    default:
+      return "object";
+  }
+}
+
+/** Decodes `data` as Go decodes JSON into map[string]string; a string is the error. */
+function decodeData(d: unknown): Record<string, string> | null | string {
+  if (d === undefined || d === null) return null;
+  if (typeof d !== "object" || Array.isArray(d)) {
+    return `json: cannot unmarshal ${jsonKind(d)} into Go value of type map[string]string`;
+  }
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(d as Record<string, unknown>)) {
+    if (v === null) out[k] = "";
+    else if (typeof v === "string") out[k] = v;
+    else return `json: cannot unmarshal ${jsonKind(v)} into Go value of type string`;
+  }
+  return out;
+}
+
+/** Reads the request body as text, with the API's JSON body limit. */
+async function readBody(req: ApiRequest): Promise<string> {
+  const contentLength = Number(req.headers["content-length"] ?? 0);
+  if (contentLength > MAX_JSON_BODY) throw tooLarge();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of req.body()) {
+    size += chunk.length;
+    if (size > MAX_JSON_BODY) throw tooLarge();
+    chunks.push(chunk);
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.length;
+  }
+  const text = new TextDecoder().decode(all);
+  if (text.trim() === "") throw new ApiError(badRequest("cannot decode request body: EOF"));
+  return text;
+}
+
+function tooLarge(): ApiError {
+  return new ApiError(error(413, `request body too large (limit ${MAX_JSON_BODY} bytes)`));
+}
+
+const isSpace = (c: string | undefined) => c === " " || c === "\t" || c === "\r" || c === "\n";
+
+/** Index just past the JSON value starting at `i` (the text is assumed valid there). */
+function valueEnd(text: string, i: number): number {
+  const stringEnd = (j: number) => {
+    j++; // opening quote
+    while (j < text.length && text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
+    return j + 1;
+  };
+  const c = text[i];
+  if (c === '"') return stringEnd(i);
+  if (c === "{" || c === "[") {
+    let depth = 0;
+    do {
+      const d = text[i];
+      if (d === '"') {
+        i = stringEnd(i);
+        continue;
+      }
+      if (d === "{" || d === "[") depth++;
+      else if (d === "}" || d === "]") depth--;
+      i++;
+    } while (depth > 0 && i < text.length);
+    return i;
+  }
+  while (i < text.length && !isSpace(text[i]) && !",}]".includes(text[i])) i++;
+  return i;
+}
+
+/**
+ * Parses the first JSON value of `text` as Go's json.Decoder does: what follows it is
+ * left unread.
+ */
+export function parseFirstJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    let i = 0;
+    while (isSpace(text[i])) i++;
+    const end = valueEnd(text, i);
+    if (end >= text.length) throw e;
+    try {
+      return JSON.parse(text.slice(0, end));
+    } catch {
+      throw e;
+    }
+  }
+}
+
+/**
+ * The raw JSON text of the last top-level member `name` of a JSON object text (which
+ * parsed already), or undefined when there is none.
+ */
+export function rawMember(text: string, name: string): string | undefined {
+  let i = 0;
+  const ws = () => {
+    while (isSpace(text[i])) i++;
+  };
+  let found: string | undefined;
+  ws();
+  if (text[i] !== "{") return undefined;
+  i++;
+  for (;;) {
+    ws();
+    if (text[i] !== '"') return found;
+    const keyStart = i;
+    i = valueEnd(text, i);
+    const key = JSON.parse(text.slice(keyStart, i));
+    ws();
+    i++; // colon
+    ws();
+    const start = i;
+    i = valueEnd(text, i);
+    if (key === name) found = text.slice(start, i);
+    ws();
+    if (text[i] !== ",") return found;
+    i++;
+  }
+}

@@ -31,7 +31,8 @@ export interface AddNoticeOptions {
   data?: Record<string, string> | null;
   /** Nanoseconds; 0 means every occurrence counts as a repeat. */
   repeatAfterNs?: number;
-  time?: Date;
+  /** Occurrence time in microseconds since the epoch (default: now, strictly increasing). */
+  time?: number;
 }
 
 /** Pruning limits, as Pebble's overlord sets them. */
@@ -48,6 +49,7 @@ export const PRUNE = {
 export class State implements StateHooks {
   readonly changes = new Map<string, Change>();
   readonly tasks = new Map<string, Task>();
+  /** Notices by {@link noticeKey}, kept in `last-repeated` order (oldest first). */
   private notices = new Map<string, Notice>();
   private noticesById = new Map<string, Notice>();
   private lastChangeId = 0;
@@ -56,7 +58,11 @@ export class State implements StateHooks {
   private dirty = new Map<string, { k: string; id: string }>();
   private flushing: Promise<void> = Promise.resolve();
   private pendingCommit: Promise<void> | null = null;
-  private noticeWaiters = new Set<() => void>();
+  private noticeWaiters = new Set<(n: Notice) => void>();
+  /** The last occurrence time handed out (µs), so that each is later than the one before. */
+  private lastStampUs = 0;
+  /** The greatest `last-repeated` in {@link notices} (its last entry's). */
+  private tailRepeatedUs = -Infinity;
   private taskListeners: ((t: Task) => void)[] = [];
   /** Latest `last-repeated` of any warning notice (null if none). */
   latestWarning: Date | null = null;
@@ -78,13 +84,20 @@ export class State implements StateHooks {
       const c = Change.fromRecord(this, r as Record<string, unknown>);
       this.changes.set(c.id, c);
     }
-    const now = Date.now();
+    const nowUs = Date.now() * 1000;
+    const loaded: Notice[] = [];
     for (const r of records.get("notice")?.values() ?? []) {
       const n = noticeFromRecord(r as Record<string, unknown>);
-      if (noticeExpired(n, now)) continue;
+      if (isNaN(n.lastRepeated) || isNaN(n.lastOccurred) || noticeExpired(n, nowUs)) continue;
+      loaded.push(n);
+    }
+    loaded.sort((a, b) => a.lastRepeated - b.lastRepeated);
+    for (const n of loaded) {
       this.notices.set(noticeKey(n.userId, n.type, n.key), n);
       this.noticesById.set(n.id, n);
       this.trackWarning(n);
+      this.lastStampUs = Math.max(this.lastStampUs, n.lastOccurred, n.lastRepeated);
+      this.tailRepeatedUs = n.lastRepeated;
     }
     for (const p of problems) {
       logNotice(p);
@@ -180,9 +193,16 @@ export class State implements StateHooks {
   }
 
   private trackWarning(n: Notice): void {
-    if (n.type === "warning" && (!this.latestWarning || n.lastRepeated > this.latestWarning)) {
-      this.latestWarning = n.lastRepeated;
-    }
+    if (n.type !== "warning") return;
+    const ms = Math.floor(n.lastRepeated / 1000);
+    if (!this.latestWarning || ms > this.latestWarning.getTime()) this.latestWarning = new Date(ms);
+  }
+
+  /** Now, in microseconds, later than every time handed out before. */
+  private stampUs(): number {
+    const us = Math.max(Date.now() * 1000, this.lastStampUs + 1);
+    this.lastStampUs = us;
+    return us;
   }
 
   /** Records an occurrence of a notice and returns its id. */
@@ -193,7 +213,7 @@ export class State implements StateHooks {
     opts: AddNoticeOptions = {},
   ): string {
     if (!key) throw new Error(`internal error: attempted to add ${type} notice with empty key`);
-    const now = opts.time ?? new Date();
+    const now = opts.time ?? this.stampUs();
     const repeatAfterNs = opts.repeatAfterNs ?? 0;
     const k = noticeKey(userId, type, key);
     let n = this.notices.get(k);
@@ -212,27 +232,39 @@ export class State implements StateHooks {
         repeatAfterNs,
         expireAfterNs: DEFAULT_EXPIRE_AFTER_NS,
       };
-      this.notices.set(k, n);
       this.noticesById.set(n.id, n);
       this.touch("meta", "ids");
       repeated = true;
     } else {
       n.occurrences++;
-      if (repeatAfterNs === 0 || now.getTime() > n.lastRepeated.getTime() + repeatAfterNs / 1e6) {
+      if (repeatAfterNs === 0 || now > n.lastRepeated + repeatAfterNs / 1e3) {
         n.lastRepeated = now;
         repeated = true;
       }
     }
+    if (repeated) this.placeLast(k, n);
     n.lastOccurred = now;
-    n.lastData = opts.data ?? null;
+    n.lastData = sortedData(opts.data);
     n.repeatAfterNs = repeatAfterNs;
     this.trackWarning(n);
     this.touch("notice", n.id);
     if (repeated) {
-      const waiters = [...this.noticeWaiters];
-      for (const w of waiters) w();
+      for (const w of [...this.noticeWaiters]) w(n);
     }
     return n.id;
+  }
+
+  /** Moves a new or repeated notice to the end of the `last-repeated` order. */
+  private placeLast(k: string, n: Notice): void {
+    this.notices.delete(k);
+    this.notices.set(k, n);
+    if (n.lastRepeated >= this.tailRepeatedUs) {
+      this.tailRepeatedUs = n.lastRepeated;
+    } else {
+      // Only an explicit, earlier `time` gets here: restore the order.
+      const all = [...this.notices.entries()].sort((x, y) => x[1].lastRepeated - y[1].lastRepeated);
+      this.notices = new Map(all);
+    }
   }
 
   /** Records a warning notice (quiet for 24 hours after each repeat, as Pebble's are). */
@@ -240,14 +272,17 @@ export class State implements StateHooks {
     this.addNotice(null, "warning", message, { repeatAfterNs: WARNING_REPEAT_AFTER_NS });
   }
 
-  /** Notices passing the filter, oldest `last-repeated` first. */
+  /**
+   * Notices passing the filter, oldest `last-repeated` first. The notices are kept in
+   * that order, so this is one pass with no sorting.
+   */
   noticeList(filter: NoticeFilter = {}): Notice[] {
-    const now = Date.now();
+    const nowUs = Date.now() * 1000;
     const out: Notice[] = [];
     for (const n of this.notices.values()) {
-      if (!noticeExpired(n, now) && noticeMatches(n, filter)) out.push(n);
+      if (noticeMatches(n, filter) && !noticeExpired(n, nowUs)) out.push(n);
     }
-    return out.sort((a, b) => a.lastRepeated.getTime() - b.lastRepeated.getTime());
+    return out;
   }
 
   /** The notice with this id. */
@@ -256,21 +291,25 @@ export class State implements StateHooks {
   }
 
   /**
-   * Waits until notices pass the filter, returning them; returns [] when `signal` aborts
-   * with a timeout, and throws its reason on any other abort.
+   * Waits until notices pass the filter and returns them (at once if some already do).
+   * Returns [] when `signal` aborts. Only a new or repeated notice that itself passes
+   * the filter makes a waiter look again, so idle waiters cost nothing per notice.
    */
   async waitNotices(filter: NoticeFilter, signal: AbortSignal): Promise<Notice[]> {
     for (;;) {
       const found = this.noticeList(filter);
       if (found.length || signal.aborted) return found;
       await new Promise<void>((resolve) => {
-        const wake = () => {
+        const done = () => {
           this.noticeWaiters.delete(wake);
-          signal.removeEventListener("abort", wake);
+          signal.removeEventListener("abort", done);
           resolve();
         };
+        const wake = (n: Notice) => {
+          if (noticeMatches(n, filter)) done();
+        };
         this.noticeWaiters.add(wake);
-        signal.addEventListener("abort", wake, { once: true });
+        signal.addEventListener("abort", done, { once: true });
       });
     }
   }
@@ -297,7 +336,7 @@ export class State implements StateHooks {
     this.latestWarning = null;
     for (const [k, n] of this.notices) {
       const orphan = n.type === "change-update" && !this.changes.has(n.key);
-      if (noticeExpired(n, now) || orphan) {
+      if (noticeExpired(n, now * 1000) || orphan) {
         this.notices.delete(k);
         this.noticesById.delete(n.id);
         this.touch("notice", n.id);
@@ -306,8 +345,9 @@ export class State implements StateHooks {
       }
     }
     if (this.notices.size > PRUNE.maxNotices) {
+      // As Pebble does: keep the most recently occurred.
       const byAge = [...this.notices.entries()].sort((a, b) =>
-        a[1].lastRepeated.getTime() - b[1].lastRepeated.getTime()
+        a[1].lastOccurred - b[1].lastOccurred
       );
       for (const [k, n] of byAge.slice(0, this.notices.size - PRUNE.maxNotices)) {
         this.notices.delete(k);
@@ -380,4 +420,17 @@ export class State implements StateHooks {
     await this.commit().catch((e) => logNotice(`Cannot write state: ${e.message}`));
     this.store.close();
   }
+}
+
+/** Notice data with its keys sorted, as Go writes a map; null when empty. */
+function sortedData(
+  data: Record<string, string> | null | undefined,
+): Record<string, string> | null {
+  if (!data) return null;
+  const keys = Object.keys(data);
+  if (keys.length === 0) return null;
+  if (keys.length === 1) return data;
+  const out: Record<string, string> = {};
+  for (const k of keys.sort()) out[k] = data[k];
+  return out;
 }

@@ -85,4 +85,45 @@ check("notices list", [n.occurrences for n in notices] == [2])
 check("notice times", isinstance(notices[0].last_repeated, datetime.datetime))
 check("notices by key", len(client.get_notices(keys=["example.com/other"])) == 0)
 
+# Files: push, pull, list_files, make_dir, remove_path (and pull of a multi-MiB file, which
+# ops parses in one piece).
+import tempfile
+base = tempfile.mkdtemp(prefix="pebble-ops-")
+client.push(f"{base}/conf/app.yaml", "port: 8080\n", make_dirs=True, permissions=0o600)
+with client.pull(f"{base}/conf/app.yaml") as f:
+    check("push/pull text", f.read() == "port: 8080\n")
+blob = bytes(range(256)) * 4096
+client.push(f"{base}/blob", blob)
+with client.pull(f"{base}/blob", encoding=None) as f:
+    check("push/pull bytes", f.read() == blob)
+infos = client.list_files(f"{base}/conf")
+check("list_files", [(i.name, i.type, i.size, i.permissions) for i in infos]
+      == [("app.yaml", pebble.FileType.FILE, 11, 0o600)])
+check("list_files itself", client.list_files(base, itself=True)[0].type == pebble.FileType.DIRECTORY)
+check("list_files pattern", [i.name for i in client.list_files(base, pattern="b*")] == ["blob"])
+client.make_dir(f"{base}/a/b", make_parents=True, permissions=0o700)
+check("make_dir", client.list_files(f"{base}/a/b", itself=True)[0].permissions == 0o700)
+try:
+    client.make_dir(f"{base}/a/b")
+    check("make_dir exists", False)
+except pebble.PathError as e:
+    check("make_dir exists", e.kind == "generic-file-error" and "file exists" in e.message)
+try:
+    client.pull(f"{base}/missing")
+    check("pull missing", False)
+except pebble.PathError as e:
+    check("pull missing", e.kind == "not-found")
+try:
+    client.remove_path(f"{base}/a")
+    check("remove non-empty", False)
+except pebble.PathError as e:
+    check("remove non-empty", "directory not empty" in e.message)
+client.remove_path(f"{base}/a", recursive=True)
+try:
+    client.list_files(f"{base}/a")
+    check("list removed", False)
+except pebble.APIError as e:
+    check("list removed", e.code == 404)
+client.remove_path(base, recursive=True)
+
 print("done", flush=True)

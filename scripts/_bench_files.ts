@@ -1,0 +1,149 @@
+/**
+ * Benchmark workloads for the files API: push and pull of one large file (1 GiB, or
+ * 256 MiB with `--quick`) and of many small files (1000 × 4 KiB), through the typed
+ * client against each target, with the daemon's RSS growth sampled during the large
+ * transfers. Files live under the target's `$PEBBLE` directory and are removed after.
+ *
+ * @module
+ */
+
+import { Client } from "../client/client.ts";
+import { type BenchTarget, rssBytes } from "./_bench_target.ts";
+import type { Goal, Workload } from "./_bench_workloads.ts";
+
+const MIB = 1024 * 1024;
+
+// Local copies of the registry's goals: it imports this module, so its values are not
+// initialised yet when this module runs.
+const atLeastPeer: Goal = {
+  text: ">= peer",
+  met: (ours, peer) => (peer === undefined ? undefined : ours >= peer),
+};
+const below = (limit: number, unit: string): Goal => ({
+  text: `< ${limit} ${unit}`,
+  met: (ours) => ours < limit,
+});
+
+/** Samples the RSS of `pid` every few milliseconds while `fn` runs; returns the growth. */
+async function rssGrowth(pid: number, fn: () => Promise<void>): Promise<number> {
+  const base = rssBytes(pid);
+  let peak = base;
+  const sample = () => {
+    try {
+      peak = Math.max(peak, rssBytes(pid));
+    } catch { /* exited */ }
+  };
+  const timer = setInterval(sample, 5);
+  try {
+    await fn();
+  } finally {
+    clearInterval(timer);
+    sample();
+  }
+  return peak - base;
+}
+
+async function* pattern(size: number): AsyncGenerator<Uint8Array> {
+  const chunk = new Uint8Array(MIB);
+  for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 131) & 0xff;
+  for (let sent = 0; sent < size; sent += chunk.length) yield chunk;
+}
+
+async function drain(stream: ReadableStream<Uint8Array>): Promise<number> {
+  let n = 0;
+  for await (const c of stream) n += c.length;
+  return n;
+}
+
+const largeFile: Workload = {
+  name: "files_large",
+  description:
+    "push then pull one 1 GiB file (256 MiB with --quick) with the TS client; daemon RSS growth",
+  metrics: [
+    { key: "push", label: "push MiB/s", unit: "MiB/s", better: "higher", goal: atLeastPeer },
+    { key: "pull", label: "pull MiB/s", unit: "MiB/s", better: "higher", goal: atLeastPeer },
+    {
+      key: "push_rss",
+      label: "push RSS growth",
+      unit: "MiB",
+      better: "lower",
+      goal: below(32, "MiB"),
+    },
+    {
+      key: "pull_rss",
+      label: "pull RSS growth",
+      unit: "MiB",
+      better: "lower",
+      goal: below(32, "MiB"),
+    },
+  ],
+  async run(target: BenchTarget, s) {
+    const size = s.quick ? 256 * MIB : 1024 * MIB;
+    const daemon = await target.startDaemon();
+    const client = new Client({ socketPath: daemon.socketPath, timeout: 60 });
+    const path = `${daemon.pebbleDir}/large.bin`;
+    try {
+      // Warm up both directions with a small file.
+      await client.push(path, new Uint8Array(MIB));
+      await drain(await client.pull(path, { encoding: null }));
+      let t = performance.now();
+      const pushRss = await rssGrowth(daemon.pid, () => client.push(path, pattern(size)));
+      const pushS = (performance.now() - t) / 1000;
+      t = performance.now();
+      let got = 0;
+      const pullRss = await rssGrowth(daemon.pid, async () => {
+        got = await drain(await client.pull(path, { encoding: null }));
+      });
+      const pullS = (performance.now() - t) / 1000;
+      if (got !== size) throw new Error(`pulled ${got} bytes, expected ${size}`);
+      return {
+        push: size / MIB / pushS,
+        pull: size / MIB / pullS,
+        push_rss: pushRss / MIB,
+        pull_rss: pullRss / MIB,
+      };
+    } finally {
+      client.close();
+      await Deno.remove(path).catch(() => {});
+      await daemon.stop();
+    }
+  },
+};
+
+const smallFiles: Workload = {
+  name: "files_small",
+  description: "push then pull 1000 files of 4 KiB, one request each, with the TS client",
+  metrics: [
+    { key: "push", label: "push files/s", unit: "files/s", better: "higher", goal: atLeastPeer },
+    { key: "pull", label: "pull files/s", unit: "files/s", better: "higher", goal: atLeastPeer },
+  ],
+  async run(target: BenchTarget, s) {
+    const count = s.quick ? 200 : 1000;
+    const daemon = await target.startDaemon();
+    const client = new Client({ socketPath: daemon.socketPath, timeout: 60 });
+    const dir = `${daemon.pebbleDir}/small`;
+    const data = new Uint8Array(4096).fill(97);
+    try {
+      await client.makeDir(dir);
+      await client.push(`${dir}/warm`, data);
+      await drain(await client.pull(`${dir}/warm`, { encoding: null }));
+      let t = performance.now();
+      for (let i = 0; i < count; i++) await client.push(`${dir}/f${i}`, data);
+      const pushS = (performance.now() - t) / 1000;
+      t = performance.now();
+      for (let i = 0; i < count; i++) {
+        const n = await drain(await client.pull(`${dir}/f${i}`, { encoding: null }));
+        if (n !== data.length) throw new Error(`pulled ${n} bytes of f${i}`);
+      }
+      const pullS = (performance.now() - t) / 1000;
+      return { push: count / pushS, pull: count / pullS };
+    } finally {
+      client.close();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+      await daemon.stop();
+    }
+  },
+};
+
+/** The files workloads, in the order they run. */
+export const FILE_WORKLOADS: Workload[] = [largeFile, smallFiles];

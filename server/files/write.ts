@@ -1,0 +1,316 @@
+/**
+ * Writing files from a multipart upload (`POST /v1/files`, action `write`).
+ *
+ * Each file part is streamed into a temporary file next to its target
+ * (`<name>.<random>~`, as Pebble names them), given its mode and owner and fsynced. Only
+ * when the whole body has been read and found well formed are the temporary files
+ * renamed over their targets (and the directories fsynced): a reader sees the old file
+ * or the new one, never a partial one, and a malformed, truncated or abandoned upload
+ * leaves every target as it was and no temporary file behind.
+ *
+ * @module
+ */
+
+import { MultipartError, MultipartReader } from "../../client/_multipart.ts";
+import { Accounts, checkCanChown, type Owner, resolveOwner } from "./accounts.ts";
+import { errnoOf, FileError, goQuote, nonAbsolute, osError } from "./errors.ts";
+import { makeDirectory, parsePermissions, syncDir } from "./dirs.ts";
+import { basePath, dirPath, isAbsPath } from "./paths.ts";
+
+/** Bytes gathered before each write to the temporary file. */
+const WRITE_BUFFER = 1024 * 1024;
+
+/** One entry of the `files` list of a write request. */
+export interface WriteItem {
+  path: string;
+  makeDirs?: boolean;
+  permissions?: string;
+  userId?: number | null;
+  user?: string;
+  groupId?: number | null;
+  group?: string;
+}
+
+/** A file being written under a temporary name, renamed over its target on commit. */
+export class AtomicFile {
+  #file: Deno.FsFile | undefined;
+  #done = false;
+  #buf: Uint8Array | undefined;
+  #used = 0;
+
+  private constructor(readonly target: string, readonly tmp: string, file: Deno.FsFile) {
+    this.#file = file;
+  }
+
+  /** Creates the temporary file in the target's directory, with mode `perm`. */
+  static async create(target: string, perm: number): Promise<AtomicFile> {
+    const base = basePath(target);
+    const dir = dirPath(target);
+    if (base.includes("*")) {
+      throw new FileError(`cannot create tempfile for filename containing '*': ${goQuote(base)}`);
+    }
+    for (let attempt = 0;; attempt++) {
+      const rand = crypto.getRandomValues(new Uint32Array(1))[0];
+      const tmp = `${dir === "/" ? "" : dir}/${base}.${rand}~`;
+      let file: Deno.FsFile;
+      try {
+        file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o600 });
+      } catch (e) {
+        if (e instanceof Deno.errors.AlreadyExists && attempt < 100) continue;
+        throw osError("open", tmp, e);
+      }
+      const atomic = new AtomicFile(target, tmp, file);
+      try {
+        await Deno.chmod(tmp, perm); // explicit, so the umask does not apply
+      } catch (e) {
+        await atomic.cancel();
+        throw osError("chmod", tmp, e);
+      }
+      return atomic;
+    }
+  }
+
+  /**
+   * Appends a chunk. Small chunks (the network's) are gathered into larger writes: one
+   * system call per MiB rather than per 64 KiB.
+   */
+  async write(chunk: Uint8Array): Promise<void> {
+    while (chunk.length > 0) {
+      if (this.#used === 0 && chunk.length >= WRITE_BUFFER) {
+        await this.#writeAll(chunk);
+        return;
+      }
+      this.#buf ??= new Uint8Array(WRITE_BUFFER);
+      const n = Math.min(chunk.length, WRITE_BUFFER - this.#used);
+      this.#buf.set(chunk.subarray(0, n), this.#used);
+      this.#used += n;
+      chunk = chunk.subarray(n);
+      if (this.#used === WRITE_BUFFER) await this.#flush();
+    }
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#used === 0) return;
+    await this.#writeAll(this.#buf!.subarray(0, this.#used));
+    this.#used = 0;
+  }
+
+  async #writeAll(bytes: Uint8Array): Promise<void> {
+    let off = 0;
+    while (off < bytes.length) {
+      try {
+        off += await this.#file!.write(off === 0 ? bytes : bytes.subarray(off));
+      } catch (e) {
+        throw osError("write", this.tmp, e);
+      }
+    }
+  }
+
+  /** Gives the file its owner, fsyncs and closes it: ready to be renamed. */
+  async prepare(owner: Owner): Promise<void> {
+    await this.#flush();
+    this.#buf = undefined;
+    const file = this.#file!;
+    if (owner) {
+      try {
+        await Deno.chown(this.tmp, owner.uid, owner.gid);
+      } catch (e) {
+        throw osError("chown", this.tmp, e);
+      }
+    }
+    try {
+      await file.sync();
+    } catch (e) {
+      throw osError("sync", this.tmp, e);
+    }
+    file.close();
+    this.#file = undefined;
+  }
+
+  /** Renames the file over its target (the caller fsyncs the directory). */
+  async commit(): Promise<void> {
+    try {
+      await Deno.rename(this.tmp, this.target);
+      this.#done = true;
+    } catch (e) {
+      // Go's os.Rename refuses to replace a directory with EEXIST; Linux says EISDIR.
+      if (errnoOf(e) === "EISDIR") {
+        throw new FileError(`rename ${this.tmp} ${this.target}: file exists`);
+      }
+      throw osError("rename", this.tmp, e, this.target);
+    }
+  }
+
+  /** Closes and removes the temporary file unless it was committed. */
+  async cancel(): Promise<void> {
+    if (this.#done) return;
+    this.#done = true;
+    try {
+      this.#file?.close();
+    } catch { /* already closed */ }
+    this.#file = undefined;
+    await Deno.remove(this.tmp).catch(() => {});
+  }
+}
+
+/** The outcome of an upload: a 400 with a message, or one result per requested file. */
+export type WriteOutcome =
+  | { badRequest: string }
+  | { results: { path: string; error?: { message: string; kind: string } }[] };
+
+/** Options of {@linkcode writeFiles}. */
+export interface WriteFilesOptions {
+  /** Called as each file part starts (for the security log). */
+  onPath?: (path: string) => void;
+  /** Largest `request` part, in bytes. */
+  maxMetadataBytes?: number;
+  /** Validates and converts the decoded metadata; returns an error message or the items. */
+  decodeMetadata: (value: unknown) => { action: string; files: WriteItem[] } | string;
+  accounts?: Accounts;
+}
+
+function multipartText(e: unknown): string {
+  if (e instanceof MultipartError) {
+    if (e.eof) return `multipart: NextPart: ${e.eof}`;
+    return e.message.startsWith("multipart:") ? e.message : `multipart: NextPart: ${e.message}`;
+  }
+  return (e as Error)?.message ?? String(e);
+}
+
+/** Reads a multipart upload from `body` and writes its files. */
+export async function writeFiles(
+  body: AsyncIterable<Uint8Array>,
+  boundary: string,
+  options: WriteFilesOptions,
+): Promise<WriteOutcome> {
+  const reader = new MultipartReader(body, boundary);
+  const accounts = options.accounts ?? new Accounts();
+  const staged: AtomicFile[] = [];
+  const outcome = new Map<string, FileError | null>();
+  let committed = false;
+  try {
+    let part;
+    try {
+      part = await reader.nextPart();
+    } catch (e) {
+      return { badRequest: `cannot read request metadata: ${multipartText(e)}` };
+    }
+    if (!part) return { badRequest: "cannot read request metadata: EOF" };
+    if (part.name !== "request") {
+      return { badRequest: `metadata field name must be "request", got ${goQuote(part.name)}` };
+    }
+    let meta: unknown;
+    try {
+      const raw = await reader.readAll(options.maxMetadataBytes ?? 16 * 1024 * 1024);
+      meta = JSON.parse(new TextDecoder().decode(raw));
+    } catch (e) {
+      return { badRequest: `cannot decode request metadata: ${multipartText(e)}` };
+    }
+    const decoded = options.decodeMetadata(meta);
+    if (typeof decoded === "string") return { badRequest: decoded };
+    if (decoded.action !== "write") {
+      return { badRequest: `multipart action must be "write", got ${goQuote(decoded.action)}` };
+    }
+    if (decoded.files.length === 0) return { badRequest: "must specify one or more files" };
+    const items = new Map<string, WriteItem>();
+    for (const item of decoded.files) items.set(item.path, item);
+
+    for (let i = 0;; i++) {
+      try {
+        part = await reader.nextPart();
+      } catch (e) {
+        return { badRequest: `cannot read file part ${i}: ${multipartText(e)}` };
+      }
+      if (!part) break;
+      if (part.name !== "files") {
+        return { badRequest: `field name must be "files", got ${goQuote(part.name)}` };
+      }
+      const path = part.filename ?? "";
+      const item = items.get(path);
+      if (!item) return { badRequest: `no metadata for path ${goQuote(path)}` };
+      options.onPath?.(path);
+      let file: AtomicFile;
+      let owner: Owner;
+      try {
+        ({ file, owner } = await startFile(item, accounts));
+      } catch (e) {
+        outcome.set(path, asFileError(e, path));
+        continue; // nextPart skips the content
+      }
+      try {
+        for (let chunk = await reader.read(); chunk !== null; chunk = await reader.read()) {
+          await file.write(chunk);
+        }
+        await file.prepare(owner);
+        staged.push(file);
+        outcome.set(path, null);
+      } catch (e) {
+        await file.cancel();
+        if (e instanceof FileError) {
+          outcome.set(path, e);
+          continue;
+        }
+        return { badRequest: `cannot read file part ${i + 1}: ${multipartText(e)}` };
+      }
+    }
+
+    // The whole body was well formed: put the files in place, in request order.
+    const dirs = new Map<string, string[]>();
+    for (const file of staged) {
+      try {
+        await file.commit();
+        outcome.set(file.target, null);
+        const dir = dirPath(file.target);
+        dirs.set(dir, [...(dirs.get(dir) ?? []), file.target]);
+      } catch (e) {
+        await file.cancel();
+        outcome.set(file.target, asFileError(e, file.target));
+      }
+    }
+    committed = true;
+    for (const [dir, targets] of dirs) {
+      try {
+        await syncDir(dir);
+      } catch (e) {
+        for (const t of targets) outcome.set(t, osError("sync", dir, e));
+      }
+    }
+    return {
+      results: decoded.files.map((f) => {
+        const err = outcome.has(f.path)
+          ? outcome.get(f.path)
+          : new FileError(`no file content for path ${goQuote(f.path)}`);
+        return err ? { path: f.path, error: err.toResult() } : { path: f.path };
+      }),
+    };
+  } finally {
+    if (!committed) {
+      for (const file of staged) await file.cancel();
+    }
+    await reader.cancel();
+  }
+}
+
+async function startFile(
+  item: WriteItem,
+  accounts: Accounts,
+): Promise<{ file: AtomicFile; owner: Owner }> {
+  if (!isAbsPath(item.path)) throw nonAbsolute(item.path);
+  const owner = resolveOwner(item, accounts);
+  checkCanChown(item.path, owner);
+  if (item.makeDirs) {
+    try {
+      await makeDirectory(dirPath(item.path), 0o755, { makeParents: true, existOk: true, owner });
+    } catch (e) {
+      const err = asFileError(e, item.path);
+      throw new FileError(`cannot create directory: ${err.message}`, err.kind);
+    }
+  }
+  const perm = parsePermissions(item.permissions, 0o644);
+  return { file: await AtomicFile.create(item.path, perm), owner };
+}
+
+function asFileError(e: unknown, path: string): FileError {
+  if (e instanceof FileError) return e;
+  return osError("write", path, e);
+}

@@ -1,0 +1,125 @@
+/**
+ * Unit tests for the pure parts of the files API: the streaming multipart reader (fed
+ * in every possible split), Go's glob and path rules.
+ */
+
+import assert from "node:assert/strict";
+import { MultipartError, MultipartReader, parseMediaType } from "../client/_multipart.ts";
+import { compileGlob } from "../server/files/glob.ts";
+import { basePath, cleanPath, dirPath, joinPath } from "../server/files/paths.ts";
+
+const enc = new TextEncoder();
+const B = "0123456789abcdef0123456789abcdef";
+
+function body(parts: [string, string][], final = true): Uint8Array {
+  let s = "preamble\r\n";
+  for (const [headers, content] of parts) s += `--${B}\r\n${headers}\r\n\r\n${content}\r\n`;
+  if (final) s += `--${B}--\r\n`;
+  return enc.encode(s);
+}
+
+async function* split(bytes: Uint8Array, sizes: number[]): AsyncGenerator<Uint8Array> {
+  let off = 0;
+  let i = 0;
+  while (off < bytes.length) {
+    const n = Math.max(1, sizes[i++ % sizes.length]);
+    yield bytes.slice(off, off + n);
+    off += n;
+  }
+}
+
+async function readAll(source: AsyncIterable<Uint8Array>) {
+  const r = new MultipartReader(source, B);
+  const out: { name: string; filename?: string; text: string }[] = [];
+  for (let p = await r.nextPart(); p; p = await r.nextPart()) {
+    out.push({
+      name: p.name,
+      filename: p.filename,
+      text: new TextDecoder().decode(await r.readAll(1 << 20)),
+    });
+  }
+  return out;
+}
+
+Deno.test("multipart: parts survive every split of the input", async () => {
+  const tricky = `a\r\n--${B.slice(0, 10)}x\r\r\n-\r\n--\r\n--${B}X`;
+  const bytes = body([
+    ['Content-Disposition: form-data; name="request"', '{"a":1}'],
+    ['Content-Disposition: form-data; name="files"; filename="/a \\"b\\".txt"', tricky],
+    ['Content-Disposition: form-data; name="files"; filename="/empty"', ""],
+  ]);
+  const want = [
+    { name: "request", filename: undefined, text: '{"a":1}' },
+    { name: "files", filename: '/a "b".txt', text: tricky },
+    { name: "files", filename: "/empty", text: "" },
+  ];
+  for (let n = 1; n <= bytes.length; n += n < 80 ? 1 : 17) {
+    assert.deepEqual(await readAll(split(bytes, [n])), want, `chunks of ${n}`);
+  }
+  assert.deepEqual(await readAll(split(bytes, [1, 7, 3, 50, 2])), want);
+});
+
+Deno.test("multipart: a missing closing boundary and a cut body are errors", async () => {
+  const cut = body([['Content-Disposition: form-data; name="files"', "data"]], false);
+  await assert.rejects(readAll(split(cut, [5])), (e) => e instanceof MultipartError && !!e.eof);
+  const torn = cut.slice(0, cut.length - 4);
+  await assert.rejects(
+    readAll(split(torn, [3])),
+    (e) => e instanceof MultipartError && e.eof === "unexpected EOF",
+  );
+  await assert.rejects(readAll(split(new Uint8Array(0), [1])), MultipartError);
+});
+
+Deno.test("multipart: large parts stream in bounded chunks", async () => {
+  const size = 8 * 1024 * 1024;
+  async function* source() {
+    yield enc.encode(`--${B}\r\nContent-Disposition: form-data; name="files"\r\n\r\n`);
+    const chunk = new Uint8Array(64 * 1024).fill(13); // all CR: the worst case for the search
+    for (let i = 0; i < size / chunk.length; i++) yield chunk;
+    yield enc.encode(`\r\n--${B}--\r\n`);
+  }
+  const r = new MultipartReader(source(), B);
+  assert.equal((await r.nextPart())?.name, "files");
+  let total = 0;
+  let largest = 0;
+  for (let c = await r.read(); c; c = await r.read()) {
+    total += c.length;
+    largest = Math.max(largest, c.length);
+  }
+  assert.equal(total, size);
+  assert.ok(largest <= 64 * 1024 + 64, `chunk of ${largest} bytes`);
+  assert.equal(await r.nextPart(), null);
+});
+
+Deno.test("multipart: media types parse as Go's mime package does", () => {
+  const m = parseMediaType(`multipart/form-data; boundary="${B}"`);
+  assert.equal(m?.type, "multipart/form-data");
+  assert.equal(m?.params.get("boundary"), B);
+  assert.equal(parseMediaType("Application/JSON")?.type, "application/json");
+  assert.equal(parseMediaType(";;"), null);
+  assert.equal(parseMediaType(""), null);
+});
+
+Deno.test("glob: Go's path.Match syntax", () => {
+  const m = (p: string, n: string) => compileGlob(p)(n);
+  assert.ok(m("*.txt", "a.txt"));
+  assert.ok(!m("*.txt", "a.txt.bak"));
+  assert.ok(m("a?c", "abc"));
+  assert.ok(m("[a-c]x", "bx"));
+  assert.ok(!m("[^a-c]x", "bx"));
+  assert.ok(m("\\*", "*"));
+  assert.ok(m("*", ".hidden"));
+  for (const bad of ["[", "[x", "a\\", "[]", "[z-a]"]) {
+    assert.throws(() => compileGlob(bad), /syntax error in pattern/, bad);
+  }
+});
+
+Deno.test("paths: Go's Clean, Dir, Base and Join", () => {
+  assert.equal(cleanPath("/a//b/../c/."), "/a/c");
+  assert.equal(dirPath("/a/b"), "/a");
+  assert.equal(dirPath("/a/b/"), "/a/b");
+  assert.equal(dirPath("/a"), "/");
+  assert.equal(basePath("/a/b/"), "b");
+  assert.equal(basePath("/"), "/");
+  assert.equal(joinPath("/a", "b"), "/a/b");
+});
