@@ -46,6 +46,7 @@ export {
   APIError,
   ChangeError,
   ConnectionError,
+  ExecError,
   MultiPushPullError,
   PathError,
   PebbleError,
@@ -63,6 +64,30 @@ export type {
   PushSource,
   RemovePathOptions,
 } from "./client/files.ts";
+export {
+  type ExecInput,
+  type ExecOptions,
+  type ExecOutput,
+  ExecProcess,
+  signalName,
+  type WaitOutputOptions,
+} from "./client/exec.ts";
+export type {
+  CheckInfo,
+  CheckLevel,
+  CheckQueryOptions,
+  CheckStartup,
+  CheckStatus,
+  RefreshCheckResult,
+} from "./client/checks.ts";
+export {
+  type LogEntry,
+  type LogsOptions,
+  type ServiceActionOptions,
+  ServiceInfo,
+  type ServiceStartup,
+  type ServiceStatus,
+} from "./client/services.ts";
 export type {
   Change,
   ChangeState,

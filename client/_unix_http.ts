@@ -97,8 +97,10 @@ export class UnixHttp {
     signal?: AbortSignal,
   ): Promise<Response> {
     signal?.throwIfAborted();
-    const reader = this.#idle.pop() ??
+    const pooled = this.#idle.pop();
+    const reader = pooled ??
       new Reader(await Deno.connect({ transport: "unix", path: this.path }));
+    let answered = false;
     const conn = reader.conn;
     const onAbort = () => {
       try {
@@ -129,6 +131,7 @@ export class UnixHttp {
         await writeAll(conn, encoder.encode(head));
       }
       const lines = (await reader.head()).split("\r\n");
+      answered = true;
       const m = /^HTTP\/1\.[01] (\d{3}) ?(.*)$/.exec(lines[0]);
       if (!m) throw new Error(`malformed status line ${JSON.stringify(lines[0])}`);
       const resHeaders = new Headers();
@@ -145,6 +148,11 @@ export class UnixHttp {
       signal?.removeEventListener("abort", onAbort);
       onAbort();
       if (signal?.aborted) throw signal.reason;
+      // An idle connection the server has closed meanwhile (node:http drops keep-alive
+      // connections after 5 s): send the request again on another one, when it can be.
+      if (pooled && !answered && !(body instanceof ReadableStream)) {
+        return await this.fetch(method, target, headers, body, signal);
+      }
       throw e;
     }
   }

@@ -34,6 +34,15 @@ import type {
   PushSource,
   RemovePathOptions,
 } from "./files.ts";
+import type { ExecOptions, ExecProcess } from "./exec.ts";
+import type { LogEntry, LogsOptions, ServiceActionOptions, ServiceInfo } from "./services.ts";
+import {
+  type CheckInfo,
+  checkQuery,
+  type CheckQueryOptions,
+  parseCheckInfo,
+  type RefreshCheckResult,
+} from "./checks.ts";
 
 /** The socket path used when neither `$PEBBLE_SOCKET` nor `$PEBBLE` is set. */
 export const DEFAULT_SOCKET_PATH = "/var/lib/pebble/default/.pebble.socket";
@@ -641,6 +650,103 @@ export class Client implements Disposable {
     return count;
   }
 
+  // ---- services and logs ----
+
+  /**
+   * Lists the plan's services with their status (`GET /v1/services`), all of them or
+   * those named.
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@pebble/pebble";
+   *
+   * using client = new Client();
+   * for (const s of await client.getServices()) console.log(s.name, s.current, s.isRunning());
+   * ```
+   */
+  async getServices(names?: string[]): Promise<ServiceInfo[]> {
+    return await (await import("./services.ts")).getServices(this, names);
+  }
+
+  /**
+   * Starts services and what they require, in dependency order, and waits for the change
+   * (`timeout` seconds, default 30; `0` to not wait). Returns the change ID; a failed
+   * change throws {@linkcode ChangeError}.
+   *
+   * @example
+   * ```ts
+   * import { ChangeError, Client } from "@pebble/pebble";
+   *
+   * using client = new Client();
+   * try {
+   *   await client.startServices(["web"]);
+   * } catch (err) {
+   *   if (err instanceof ChangeError) console.log(err.err);
+   * }
+   * ```
+   */
+  async startServices(services: string[], options?: ServiceActionOptions): Promise<string> {
+    return await (await import("./services.ts")).serviceAction(this, "start", services, options);
+  }
+
+  /** Stops services and those that require them, in reverse order (see `startServices`). */
+  async stopServices(services: string[], options?: ServiceActionOptions): Promise<string> {
+    return await (await import("./services.ts")).serviceAction(this, "stop", services, options);
+  }
+
+  /** Stops then starts services (see `startServices`). */
+  async restartServices(services: string[], options?: ServiceActionOptions): Promise<string> {
+    return await (await import("./services.ts")).serviceAction(this, "restart", services, options);
+  }
+
+  /** Starts the services with `startup: enabled` (see `startServices`). */
+  async autostartServices(options?: ServiceActionOptions): Promise<string> {
+    return await (await import("./services.ts")).serviceAction(this, "autostart", [], options);
+  }
+
+  /**
+   * Restarts services whose configuration changed and starts `startup: enabled` ones
+   * that are not running (see `startServices`).
+   */
+  async replanServices(options?: ServiceActionOptions): Promise<string> {
+    return await (await import("./services.ts")).serviceAction(this, "replan", [], options);
+  }
+
+  /**
+   * Sends a signal (`"SIGHUP"`, or a Linux signal number) to running services
+   * (`POST /v1/signals`); throws {@linkcode APIError} naming those not running.
+   */
+  async sendSignal(signal: string | number, services: string[]): Promise<void> {
+    await (await import("./services.ts")).sendSignal(this, signal, services);
+  }
+
+  /**
+   * The latest buffered lines of service output (`GET /v1/logs`), oldest first: 30 by
+   * default, `n: "all"` for everything buffered.
+   */
+  async getLogs(options?: LogsOptions): Promise<LogEntry[]> {
+    return await (await import("./services.ts")).getLogs(this, options);
+  }
+
+  /**
+   * Follows service output (`GET /v1/logs?follow=true`): the last `n` lines (default
+   * none), then each new line as it is written, until `signal` aborts.
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@pebble/pebble";
+   *
+   * using client = new Client();
+   * const signal = AbortSignal.timeout(10_000);
+   * for await (const e of client.followLogs({ services: ["web"], signal })) {
+   *   console.log(e.time.toISOString(), e.service, e.message);
+   * }
+   * ```
+   */
+  async *followLogs(options?: LogsOptions): AsyncGenerator<LogEntry, void, undefined> {
+    yield* (await import("./services.ts")).followLogs(this, options);
+  }
+
   // ---- files ----
 
   /**
@@ -759,6 +865,115 @@ export class Client implements Disposable {
   async isDir(path: string): Promise<boolean> {
     const files = await import("./files.ts");
     return await files.probe(this, path, true);
+  }
+
+  // ---- exec ----
+
+  /**
+   * Runs a command on the daemon's system (`POST /v1/exec` and its WebSockets) and
+   * returns the running {@linkcode ExecProcess}, as ops' `Client.exec`. With the default
+   * `encoding` ("utf-8") its streams and output are text; with `encoding: null`, bytes.
+   * Throws {@linkcode APIError} when the command cannot be started (not found, unknown
+   * user) and {@linkcode ChangeError} when the daemon fails it before it runs.
+   *
+   * @example
+   * ```ts
+   * import { Client, ExecError } from "@pebble/pebble";
+   *
+   * using client = new Client();
+   * const { stdout } = await (await client.exec(["python3", "--version"])).waitOutput();
+   * const proc = await client.exec(["awk", "{ print toupper($0) }"], { stdin: "foo\nbar\n" });
+   * console.log(stdout, (await proc.waitOutput()).stdout); // "FOO\nBAR\n"
+   * try {
+   *   await (await client.exec(["false"])).wait();
+   * } catch (err) {
+   *   if (err instanceof ExecError) console.log(err.exitCode); // 1
+   * }
+   * ```
+   */
+  exec(
+    command: string[],
+    options: ExecOptions & { encoding: null },
+  ): Promise<ExecProcess<Uint8Array>>;
+  /** Runs a command with text streams (see the overload above). */
+  exec(command: string[], options?: ExecOptions): Promise<ExecProcess<string>>;
+  async exec(
+    command: string[],
+    options: ExecOptions = {},
+  ): Promise<ExecProcess<string> | ExecProcess<Uint8Array>> {
+    const mod = await import("./exec.ts");
+    return await mod.exec(this, command, options) as ExecProcess<string>;
+  }
+
+  // ---- health checks ----
+
+  /**
+   * Lists health checks and their status (`GET /v1/checks`), ordered by name; `level`
+   * and `names` narrow the list.
+   *
+   * @example
+   * ```ts
+   * import { Client } from "@pebble/pebble";
+   *
+   * using client = new Client();
+   * for (const c of await client.getChecks({ level: "alive" })) {
+   *   console.log(c.name, c.status, `${c.failures}/${c.threshold}`, c.changeId);
+   * }
+   * ```
+   */
+  async getChecks(options: CheckQueryOptions = {}): Promise<CheckInfo[]> {
+    const resp = await this.request("GET", "/v1/checks", { query: checkQuery(options) });
+    return parseArray(resp.result, "checks", parseCheckInfo);
+  }
+
+  /** Starts the named checks that are not running; returns the names it started. */
+  async startChecks(names: string[]): Promise<string[]> {
+    return await this.#checksAction("start", names);
+  }
+
+  /** Stops the named checks that are running; returns the names it stopped. */
+  async stopChecks(names: string[]): Promise<string[]> {
+    return await this.#checksAction("stop", names);
+  }
+
+  async #checksAction(action: string, names: string[]): Promise<string[]> {
+    const resp = await this.request("POST", "/v1/checks", { body: { action, checks: names } });
+    const changed = (resp.result as { changed?: unknown } | null)?.changed;
+    return parseArray(changed ?? [], "changed checks", String);
+  }
+
+  /**
+   * Runs a check now (`POST /v1/checks/refresh`) and returns its status with the run's
+   * error (`null` when it passed). A running check counts the result; an inactive one
+   * runs without changing its status.
+   */
+  async refreshCheck(name: string): Promise<RefreshCheckResult> {
+    const resp = await this.request("POST", "/v1/checks/refresh", { body: { name } });
+    const result = (resp.result ?? {}) as { info?: unknown; error?: unknown };
+    return {
+      info: parseCheckInfo(result.info),
+      error: typeof result.error === "string" && result.error !== "" ? result.error : null,
+    };
+  }
+
+  /**
+   * Whether the checks are healthy (`GET /v1/health`): none of those that match is
+   * down. With `level: "ready"`, alive checks count too. The daemon answers an unhealthy
+   * result with status 502, which this returns as `false`, not as an error.
+   */
+  async getHealth(options: CheckQueryOptions = {}): Promise<boolean> {
+    let result: unknown;
+    try {
+      result = (await this.request("GET", "/v1/health", { query: checkQuery(options) })).result;
+    } catch (err) {
+      if (!(err instanceof APIError && err.code === 502 && err.body.type === "sync")) throw err;
+      result = err.body.result;
+    }
+    const healthy = (result as { healthy?: unknown } | null)?.healthy;
+    if (typeof healthy !== "boolean") {
+      throw new ProtocolError(`cannot parse health from Pebble: ${JSON.stringify(result)}`);
+    }
+    return healthy;
   }
 
   // ---- low level ----

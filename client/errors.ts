@@ -174,3 +174,53 @@ export class MultiPushPullError extends PebbleError {
     this.errors = errors;
   }
 }
+
+/**
+ * A command run by {@linkcode Client.exec} exited with a non-zero code. `stdout` and
+ * `stderr` hold its output when it was collected by `waitOutput()` (null otherwise, and
+ * `stderr` is null when combined with `stdout`). The message is ops': the command and
+ * code, with the output truncated to 1024 characters each.
+ *
+ * @example
+ * ```ts
+ * import { Client, ExecError } from "@pebble/pebble";
+ *
+ * using client = new Client();
+ * try {
+ *   await (await client.exec(["ls", "/nope"])).waitOutput();
+ * } catch (err) {
+ *   if (err instanceof ExecError) console.log(err.exitCode, err.stderr);
+ *   else throw err;
+ * }
+ * ```
+ */
+export class ExecError<T extends string | Uint8Array = string | Uint8Array> extends PebbleError {
+  /** At most this many characters (or bytes) of each output are shown in the message. */
+  static readonly STR_MAX_OUTPUT = 1024;
+  /** The command line that ran. */
+  readonly command: string[];
+  /** The exit code (never 0; 128 + N for a process killed by signal N). */
+  readonly exitCode: number;
+  /** The standard output collected, if any. */
+  readonly stdout: T | null;
+  /** The standard error collected, if any. */
+  readonly stderr: T | null;
+
+  /** Not usually constructed by users; `ExecProcess` throws it. */
+  constructor(command: string[], exitCode: number, stdout: T | null, stderr: T | null) {
+    let message = `non-zero exit code ${exitCode} executing ${JSON.stringify(command[0] ?? "")}`;
+    for (const [name, out] of [["stdout", stdout], ["stderr", stderr]] as const) {
+      if (out === null || out === undefined) continue;
+      const max = ExecError.STR_MAX_OUTPUT;
+      const shown = typeof out === "string"
+        ? JSON.stringify(out.slice(0, max))
+        : `b${JSON.stringify(new TextDecoder().decode(out.subarray(0, max)))}`;
+      message += `, ${name}=${shown}${out.length > max ? " [truncated]" : ""}`;
+    }
+    super(message);
+    this.command = command;
+    this.exitCode = exitCode;
+    this.stdout = stdout;
+    this.stderr = stderr;
+  }
+}

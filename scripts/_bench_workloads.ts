@@ -10,6 +10,9 @@ import { type LoadClientKind, runLoad } from "./_bench_http.ts";
 import { type BenchTarget, cpuSeconds, rssBytes, sleep } from "./_bench_target.ts";
 import { NOTICE_WORKLOADS } from "./_bench_notices.ts";
 import { FILE_WORKLOADS } from "./_bench_files.ts";
+import { CHECK_WORKLOADS } from "./_bench_checks.ts";
+import { EXEC_WORKLOADS } from "./_bench_exec.ts";
+import { SERVICE_WORKLOADS } from "./_bench_services.ts";
 
 /** Which direction of a metric is an improvement. */
 export type Better = "lower" | "higher";
@@ -209,4 +212,7 @@ export const WORKLOADS: Workload[] = [
   cliWall("cli_plan", ["plan"]),
   ...NOTICE_WORKLOADS,
   ...FILE_WORKLOADS,
+  ...CHECK_WORKLOADS,
+  ...EXEC_WORKLOADS,
+  ...SERVICE_WORKLOADS,
 ];

@@ -23,6 +23,11 @@ import { TaskRunner } from "./state/task_runner.ts";
 import { logNotice } from "./log.ts";
 import { peerCredOfSocket } from "./peer_cred.ts";
 import { VERSION } from "../version.ts";
+import { ServiceManager, type ShutdownKind } from "./services/mod.ts";
+import { StdoutSink } from "./logs/mod.ts";
+import { ExecManager } from "./exec/manager.ts";
+import { upgradeListener } from "./api/exec.ts";
+import { CheckManager } from "./checks/manager.ts";
 
 /** How the daemon is set up. */
 export interface DaemonOptions {
@@ -40,6 +45,8 @@ export interface DaemonOptions {
   persist?: "always" | "never";
   /** The version reported by `/v1/system-info`. */
   version?: string;
+  /** Copy service output to standard output (`pebble run --verbose`). */
+  verbose?: boolean;
 }
 
 /** A configuration or start-up problem, reported as `cannot run daemon: ...`. */
@@ -82,6 +89,14 @@ export class Daemon {
   readonly state: State;
   readonly plan: PlanManager;
   readonly runner: TaskRunner;
+  /** Commands run for clients (`/v1/exec`). */
+  readonly exec: ExecManager;
+  /** Supervises services (`/v1/services`, `/v1/signals`, `/v1/logs`). */
+  readonly services: ServiceManager;
+  /** Runs the plan's health checks (`/v1/checks`, `/v1/health`). */
+  readonly checks: CheckManager;
+  /** Resolves when a service action (or a check failure) asks the daemon to exit. */
+  readonly shutdownRequested: Promise<ShutdownKind>;
   readonly socketPath: string;
   private servers: Server[] = [];
   private pruneTimer?: ReturnType<typeof setInterval>;
@@ -94,7 +109,38 @@ export class Daemon {
       : new JournalStore(join(options.pebbleDir, ".pebble.state"));
     this.state = new State(store);
     this.runner = new TaskRunner(this.state);
+    this.exec = new ExecManager(this.state, this.runner);
     this.plan = new PlanManager(options.layersDir ?? join(options.pebbleDir, "layers"));
+    let requestShutdown!: (kind: ShutdownKind) => void;
+    this.shutdownRequested = new Promise((resolve) => requestShutdown = resolve);
+    const sink = options.verbose ? new StdoutSink() : null;
+    this.services = new ServiceManager({
+      state: this.state,
+      runner: this.runner,
+      plan: this.plan,
+      onShutdown: requestShutdown,
+      onLog: sink ? (buffer) => buffer.subscribe((e) => sink.write(e)) : undefined,
+    });
+    this.checks = new CheckManager(this.state, this.runner, this.plan);
+    this.checks.onCheckFailed((name) => this.services.checkFailed(name));
+  }
+
+  /**
+   * Starts the services with `startup: enabled` (what `pebble run` does unless
+   * `--hold`), and logs when they have started, as Pebble does.
+   */
+  async autostart(): Promise<void> {
+    let change;
+    try {
+      change = await this.services.changeFor("autostart", []);
+    } catch (e) {
+      logNotice(`Cannot start default services: ${(e as Error).message}`);
+      return;
+    }
+    change.ready().then(
+      () => logNotice(`Started default services with change ${change.id}.`),
+      () => {},
+    );
   }
 
   /** Checks the directories, loads the state and the layers. Throws DaemonError. */
@@ -137,6 +183,9 @@ export class Daemon {
       bootId: readBootId(),
       httpAddress: this.options.httpAddress,
       daemonUid: Deno.uid() ?? 0,
+      exec: this.exec,
+      services: this.services,
+      checks: this.checks,
     };
     const listener = buildApi(deps);
 
@@ -145,6 +194,8 @@ export class Daemon {
     }
     await Deno.remove(this.socketPath).catch(() => {});
     const unix = createServer(listener);
+    const onUpgrade = upgradeListener(deps);
+    unix.on("upgrade", onUpgrade);
     unix.on("connection", (socket) => {
       const cred = peerCredOfSocket(socket);
       const conn: ConnInfo = { transport: "http+unix", uid: cred ? cred.uid : null };
@@ -157,6 +208,7 @@ export class Daemon {
     if (this.options.httpAddress) {
       const { host, port } = parseHttpAddress(this.options.httpAddress);
       const http = createServer(listener);
+      http.on("upgrade", onUpgrade);
       await listen(http, (cb) => http.listen(port, host, cb), this.options.httpAddress);
       this.servers.push(http);
       logNotice(`HTTP API server listening on "${this.options.httpAddress}".`);
@@ -167,6 +219,7 @@ export class Daemon {
       this.state.prune();
       this.state.commit().catch((e) => logNotice(`Cannot write state: ${e.message}`));
     }, 10 * 60 * 1000);
+    this.checks.start();
     await this.state.commit();
     this.runner.ensure();
     logNotice("Started daemon.");
@@ -176,6 +229,7 @@ export class Daemon {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    await this.services.stopAll();
     clearInterval(this.pruneTimer);
     await Promise.all(this.servers.map((s) =>
       new Promise<void>((resolve) => {
@@ -184,6 +238,7 @@ export class Daemon {
       })
     ));
     await this.runner.stop();
+    this.services.dispose();
     await this.state.close();
     await Deno.remove(this.socketPath).catch(() => {});
     logNotice("Server exiting!");

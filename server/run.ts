@@ -6,6 +6,7 @@
 
 import { Daemon, DaemonError } from "./daemon.ts";
 import { logNotice } from "./log.ts";
+import { startReaper } from "./process/mod.ts";
 
 /** Options of `pebble run`, as the CLI parsed them. */
 export interface RunOptions {
@@ -34,6 +35,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
       createDirs: opts.createDirs,
       httpAddress: opts.httpAddress,
       persist: Deno.env.get("PEBBLE_PERSIST") === "never" ? "never" : "always",
+      verbose: opts.verbose || Deno.env.get("PEBBLE_VERBOSE") === "1",
     });
     if (opts.args && Object.keys(opts.args).length) daemon.plan.setServiceArgs(opts.args);
     await daemon.start();
@@ -43,17 +45,26 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     return 1;
   }
 
+  // Orphans of services are re-parented to us (PID 1, or a subreaper): reap them.
+  const reaper = startReaper();
+  if (!opts.hold) await daemon.autostart();
+
   const signal = await new Promise<string>((resolve) => {
     for (const sig of ["SIGTERM", "SIGINT", "SIGQUIT"] as const) {
       Deno.addSignalListener(sig, () => resolve(sig));
     }
+    daemon.shutdownRequested.then((kind) => resolve(kind));
   });
   const names: Record<string, string> = {
     SIGTERM: "terminated",
     SIGINT: "interrupt",
     SIGQUIT: "quit",
   };
-  logNotice(`Exiting on ${names[signal]} signal.`);
+  // A service action (or a check failure) asked the daemon to exit: Pebble's codes.
+  const codes: Record<string, number> = { "service-failure": 10, "check-failure": 11 };
+  if (names[signal]) logNotice(`Exiting on ${names[signal]} signal.`);
+  else logNotice("Server exiting! Reason: <nil>"); // as Pebble words it
   await daemon.stop();
-  return 0;
+  reaper?.stop();
+  return codes[signal] ?? 0;
 }

@@ -33,18 +33,58 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: "Show the plan with layers combined",
     load: async () => (await import("./cmd_plan.ts")).plan,
   },
-  replan: { summary: "Ensure running services and checks match the current plan" },
-  services: { summary: "Query the status of configured services" },
-  logs: { summary: "Fetch service logs" },
-  start: { summary: "Start a service and its dependencies" },
-  restart: { summary: "Restart a service" },
-  signal: { summary: "Send a signal to one or more running services" },
-  stop: { summary: "Stop a service and its dependents" },
-  checks: { summary: "Query the status of configured health checks" },
-  check: { summary: "Query the details of a configured health check" },
-  "start-checks": { summary: "Start one or more checks" },
-  "stop-checks": { summary: "Stop one or more checks" },
-  health: { summary: "Query health of checks" },
+  replan: {
+    summary: "Ensure running services and checks match the current plan",
+    load: async () => (await import("./cmd_service_actions.ts")).replan,
+  },
+  services: {
+    summary: "Query the status of configured services",
+    load: async () => (await import("./cmd_services.ts")).services,
+  },
+  logs: {
+    summary: "Fetch service logs",
+    load: async () => (await import("./cmd_logs.ts")).logs,
+  },
+  start: {
+    summary: "Start a service and its dependencies",
+    load: async () => (await import("./cmd_service_actions.ts")).start,
+  },
+  restart: {
+    summary: "Restart a service",
+    load: async () => (await import("./cmd_service_actions.ts")).restart,
+  },
+  signal: {
+    summary: "Send a signal to one or more running services",
+    load: async () => (await import("./cmd_signal.ts")).signal,
+  },
+  stop: {
+    summary: "Stop a service and its dependents",
+    load: async () => (await import("./cmd_service_actions.ts")).stop,
+  },
+  autostart: {
+    summary: "Start services set to start by default",
+    load: async () => (await import("./cmd_service_actions.ts")).autostart,
+  },
+  checks: {
+    summary: "Query the status of configured health checks",
+    load: async () => (await import("./cmd_checks.ts")).checks,
+  },
+  check: {
+    summary: "Query the details of a configured health check",
+    load: async () => (await import("./cmd_check.ts")).check,
+  },
+  "start-checks": {
+    summary: "Start one or more checks",
+    load: async () => (await import("./cmd_start_checks.ts")).startChecks,
+  },
+  "stop-checks": {
+    summary: "Stop one or more checks",
+    load: async () => (await import("./cmd_start_checks.ts")).stopChecks,
+  },
+  health: {
+    summary: "Query health of checks",
+    load: async () => (await import("./cmd_health.ts")).health,
+  },
   push: {
     summary: "Transfer a file to the remote system",
     load: async () => (await import("./cmd_push.ts")).push,
@@ -65,7 +105,10 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: "Remove a file or directory",
     load: async () => (await import("./cmd_rm.ts")).rm,
   },
-  exec: { summary: "Execute a remote command and wait for it to finish" },
+  exec: {
+    summary: "Execute a remote command and wait for it to finish",
+    load: async () => (await import("./cmd_exec.ts")).exec,
+  },
   changes: {
     summary: "List system changes",
     load: async () => (await import("./cmd_changes.ts")).changes,
@@ -103,7 +146,7 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
 };
 
 /** Commands that exist but are left out of the help listings, as in Pebble. */
-export const HIDDEN_COMMANDS: ReadonlySet<string> = new Set(["enter"]);
+export const HIDDEN_COMMANDS: ReadonlySet<string> = new Set(["enter", "autostart"]);
 
 /** A group of commands in `pebble help`. */
 export interface HelpCategory {

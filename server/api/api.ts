@@ -24,6 +24,10 @@ import { planRoutes } from "./plan.ts";
 import { systemRoutes } from "./system.ts";
 import { noticeRoutes } from "./notices.ts";
 import { fileRoutes } from "./files.ts";
+import { execRoutes } from "./exec.ts";
+import { serviceRoutes } from "./services.ts";
+import { logRoutes } from "./logs.ts";
+import { checkRoutes } from "./checks.ts";
 
 /** Who may call an endpoint. */
 export type Access = "open" | "user" | "admin" | "metrics";
@@ -56,6 +60,11 @@ function userOf(conn: ConnInfo, deps: ApiDeps): User | null {
   return { uid: conn.uid, access: admin ? "admin" : "read" };
 }
 
+/** Whether a caller on `conn` may use an endpoint of level `access` (for upgrades). */
+export function accessAllowed(access: Access, conn: ConnInfo, deps: ApiDeps): boolean {
+  return allowed(access, access === "open" ? null : userOf(conn, deps), conn);
+}
+
 function allowed(access: Access, user: User | null, conn: ConnInfo): boolean {
   if (access === "open") return true;
   if (!user || conn.transport !== "http+unix") return false;
@@ -82,7 +91,17 @@ const NOT_FOUND = error(404, "invalid API endpoint requested");
 
 /** Every route of the API, area by area. */
 export function allRoutes(): Route[] {
-  return [...systemRoutes, ...changeRoutes, ...planRoutes, ...noticeRoutes, ...fileRoutes];
+  return [
+    ...systemRoutes,
+    ...changeRoutes,
+    ...planRoutes,
+    ...noticeRoutes,
+    ...fileRoutes,
+    ...execRoutes,
+    ...serviceRoutes,
+    ...logRoutes,
+    ...checkRoutes,
+  ];
 }
 
 /** A node:http request listener serving the API for a daemon. */

@@ -7,6 +7,9 @@
 import type { State } from "../state/state.ts";
 import type { PlanManager } from "../plan_manager.ts";
 import type { ConnInfo } from "./api.ts";
+import type { ExecManager } from "../exec/manager.ts";
+import type { ServiceManager } from "../services/manager.ts";
+import type { CheckManager } from "../checks/manager.ts";
 import { ApiError, badRequest } from "./response.ts";
 
 /** The parts of the daemon that handlers use. */
@@ -18,6 +21,12 @@ export interface ApiDeps {
   httpAddress?: string;
   /** The UID the daemon runs as (it and root are admins). */
   daemonUid: number;
+  /** Runs commands for clients (`/v1/exec`); absent in API-only test setups. */
+  exec?: ExecManager;
+  /** Supervises services (`/v1/services`, `/v1/signals`, `/v1/logs`); absent in API-only setups. */
+  services?: ServiceManager;
+  /** Runs health checks (`/v1/checks`, `/v1/health`); absent in API-only setups. */
+  checks?: CheckManager;
 }
 
 /** The caller, as far as the daemon knows it. */

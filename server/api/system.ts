@@ -5,8 +5,8 @@
  */
 
 import type { Route } from "./api.ts";
-import { commaList } from "./context.ts";
-import { badRequest, sync } from "./response.ts";
+import { health } from "./checks.ts";
+import { sync } from "./response.ts";
 
 /** Routes of this area. */
 export const systemRoutes: Route[] = [
@@ -23,14 +23,6 @@ export const systemRoutes: Route[] = [
   {
     path: "/v1/health",
     read: "open",
-    GET: ({ query }) => {
-      const level = query.get("level") ?? "";
-      if (level !== "" && level !== "alive" && level !== "ready") {
-        return badRequest(`level must be "alive" or "ready"`);
-      }
-      commaList(query, "names");
-      // No checks exist yet, so the daemon is healthy at every level.
-      return sync({ healthy: true });
-    },
+    GET: health,
   },
 ];

@@ -5,6 +5,8 @@ Prints "ok <check>" lines; exits non-zero on the first failure.
 """
 
 import datetime
+import os
+import signal
 import sys
 
 import ops.pebble as pebble
@@ -125,5 +127,185 @@ try:
 except pebble.APIError as e:
     check("list removed", e.code == 404)
 client.remove_path(base, recursive=True)
+
+# Exec: output, stdin, exit codes, combined stderr, errors, signals, timeouts.
+out, err = client.exec(["sh", "-c", "echo out; echo err >&2"]).wait_output()
+check("exec wait_output", (out, err) == ("out\n", "err\n"))
+out, _ = client.exec(["cat"], stdin="a\nb\n").wait_output()
+check("exec stdin str", out == "a\nb\n")
+out, _ = client.exec(["cat"], stdin=b"\x00\xff", encoding=None).wait_output()
+check("exec stdin bytes", out == b"\x00\xff")
+out, err = client.exec(["sh", "-c", "echo 1; echo 2 >&2"], combine_stderr=True).wait_output()
+check("exec combine_stderr", sorted(out.split()) == ["1", "2"] and err is None)
+proc = client.exec(["cat"])
+proc.stdin.write("line\n")
+proc.stdin.flush()
+check("exec streaming", proc.stdout.readline() == "line\n")
+proc.stdin.close()
+proc.wait()
+try:
+    client.exec(["sh", "-c", "echo x; echo y >&2; exit 3"]).wait_output()
+    check("ExecError", False)
+except pebble.ExecError as e:
+    check("ExecError", (e.exit_code, e.stdout, e.stderr) == (3, "x\n", "y\n"))
+out, _ = client.exec(["sh", "-c", "echo $FOO; pwd"], environment={"FOO": "bar"},
+                     working_dir="/tmp").wait_output()
+check("exec env and working dir", out == "bar\n/tmp\n")
+try:
+    client.exec(["no-such-command"])
+    check("exec not found", False)
+except pebble.APIError as e:
+    check("exec not found", e.code == 400 and 'cannot find executable "no-such-command"' in e.message)
+try:
+    client.exec(["true"], working_dir="/no/such/dir")
+    check("exec bad working dir", False)
+except pebble.APIError as e:
+    check("exec bad working dir", e.code == 500 and "does not exist" in e.message)
+try:
+    client.exec(["true"], user="no-such-user")
+    check("exec bad user", False)
+except pebble.APIError as e:
+    check("exec bad user", e.code == 400 and e.message == "user: unknown user no-such-user")
+proc = client.exec(["sleep", "30"])
+proc.send_signal("SIGTERM")
+try:
+    proc.wait()
+    check("exec send_signal", False)
+except pebble.ExecError as e:
+    check("exec send_signal", e.exit_code == 128 + 15)
+try:
+    client.exec(["sleep", "30"], timeout=0.2).wait()
+    check("exec timeout", False)
+except pebble.ChangeError as e:
+    check("exec timeout", "timed out after 200ms" in e.err)
+
+# Health checks: get_checks, start_checks, stop_checks, and the change-update notices that
+# Juju turns into pebble-check-failed / pebble-check-recovered events.
+import time
+flag_dir = tempfile.mkdtemp(prefix="pebble-ops-checks-")
+flag = f"{flag_dir}/down"
+client.add_layer("checks", {
+    "checks": {
+        "ops-flag": {
+            "override": "replace",
+            "level": "ready",
+            "period": "100ms",
+            "threshold": 2,
+            "exec": {"command": f"test ! -e {flag}"},
+        },
+        "ops-manual": {
+            "override": "replace",
+            "startup": "disabled",
+            "exec": {"command": "true"},
+        },
+    },
+})
+infos = {c.name: c for c in client.get_checks()}
+check("get_checks", {"ops-flag", "ops-manual"} <= set(infos))
+check("check info up", infos["ops-flag"].status == pebble.CheckStatus.UP
+      and infos["ops-flag"].level == pebble.CheckLevel.READY
+      and infos["ops-flag"].threshold == 2 and infos["ops-flag"].change_id)
+check("check info inactive", infos["ops-manual"].status == pebble.CheckStatus.INACTIVE
+      and infos["ops-manual"].startup == pebble.CheckStartup.DISABLED
+      and infos["ops-manual"].change_id is None)
+check("get_checks level", [c.name for c in client.get_checks(level=pebble.CheckLevel.READY)]
+      == ["ops-flag"])
+check("get_checks names", [c.name for c in client.get_checks(names=["ops-manual"])]
+      == ["ops-manual"])
+check("start_checks", client.start_checks(["ops-manual"]) == ["ops-manual"])
+check("start_checks again", client.start_checks(["ops-manual"]) == [])
+check("stop_checks", client.stop_checks(["ops-manual"]) == ["ops-manual"])
+try:
+    client.start_checks(["nope"])
+    check("start_checks unknown", False)
+except pebble.APIError as e:
+    check("start_checks unknown", e.code == 400 and "cannot find checks in plan: nope" in e.message)
+
+
+def wait_event(kind, status, deadline=10.0):
+    """Polls change-update notices as Juju does: kind and change status give the event."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        for n in client.get_notices(types=[pebble.NoticeType.CHANGE_UPDATE]):
+            data = n.last_data
+            if data.get("check-name") != "ops-flag" or data.get("kind") != kind.value:
+                continue
+            if client.get_change(pebble.ChangeID(n.key)).status == status.value:
+                return n
+        time.sleep(0.05)
+    return None
+
+
+open(flag, "w").close()
+failed = wait_event(pebble.ChangeKind.PERFORM_CHECK, pebble.ChangeStatus.ERROR)
+check("check-failed notice", failed is not None)
+down = client.get_checks(names=["ops-flag"])[0]
+check("check down", down.status == pebble.CheckStatus.DOWN and down.failures >= 2)
+os.remove(flag)
+recovered = wait_event(pebble.ChangeKind.RECOVER_CHECK, pebble.ChangeStatus.DONE)
+check("check-recovered notice", recovered is not None)
+check("check up again", client.get_checks(names=["ops-flag"])[0].status == pebble.CheckStatus.UP)
+client.stop_checks(["ops-flag"])
+
+# --- services: start/stop/restart/autostart/replan, get_services, send_signal ---
+client.add_layer("ops-services", {"services": {
+    "ops-a": {"override": "replace", "command": "/bin/sleep 1000", "startup": "enabled"},
+    "ops-b": {"override": "replace", "command": "/bin/sleep 1000",
+              "requires": ["ops-a"], "after": ["ops-a"]},
+    "ops-fail": {"override": "replace", "command": "/bin/sh -c 'echo bad; exit 3'",
+                 "on-failure": "ignore"},
+}})
+SERVICES = ["ops-a", "ops-b", "ops-fail"]
+
+
+def svc_status():
+    return {s.name: s for s in client.get_services(SERVICES)}
+
+
+check("autostart_services", bool(client.autostart_services()))
+infos = svc_status()
+check("service running", infos["ops-a"].is_running()
+      and infos["ops-a"].current == pebble.ServiceStatus.ACTIVE
+      and infos["ops-a"].startup == pebble.ServiceStartup.ENABLED)
+check("service inactive", not infos["ops-b"].is_running()
+      and infos["ops-b"].current == pebble.ServiceStatus.INACTIVE
+      and infos["ops-b"].startup == pebble.ServiceStartup.DISABLED)
+client.start_services(["ops-b"])
+before = svc_status()["ops-b"]
+check("start_services", before.is_running())
+client.send_signal("SIGCONT", ["ops-b"])
+client.send_signal(signal.SIGCONT, ["ops-a", "ops-b"])
+check("send_signal", svc_status()["ops-b"].is_running())
+try:
+    client.send_signal("SIGCONT", ["ops-fail"])
+    check("send_signal not running", False)
+except pebble.APIError as e:
+    check("send_signal not running",
+          e.code == 500 and 'cannot send signal to "ops-fail": service is not running' in e.message)
+restart = client.get_change(client.restart_services(["ops-b"]))
+check("restart_services", svc_status()["ops-b"].is_running()
+      and [t.summary for t in restart.tasks] == ['Stop service "ops-b"', 'Start service "ops-a"',
+                                                  'Start service "ops-b"'])
+client.stop_services(["ops-a"])
+infos = svc_status()
+check("stop_services stops dependents", not infos["ops-a"].is_running()
+      and not infos["ops-b"].is_running())
+try:
+    client.start_services(["ops-fail"])
+    check("failed start raises ChangeError", False)
+except pebble.ChangeError as e:
+    check("failed start raises ChangeError",
+          "exited quickly with code 3, will ignore" in e.err and "bad" in str(e))
+check("service in error", svc_status()["ops-fail"].current == pebble.ServiceStatus.ERROR)
+client.replan_services()
+check("replan_services starts enabled", svc_status()["ops-a"].is_running())
+try:
+    client.start_services(["nope"])
+    check("start unknown service", False)
+except pebble.APIError as e:
+    check("start unknown service",
+          e.code == 400 and 'cannot start services: service "nope" does not exist' in e.message)
+change_id = client.stop_services(["ops-a"], timeout=0)
+check("timeout=0 returns the change", client.wait_change(change_id).ready)
 
 print("done", flush=True)
