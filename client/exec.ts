@@ -6,6 +6,7 @@
  * @module
  */
 
+import { SIGNAL_NAMES } from "./_signals.ts";
 import type { Client } from "./client.ts";
 import { APIError, ChangeError, ConnectionError, ExecError } from "./errors.ts";
 import { formatTimeout } from "./_time.ts";
@@ -95,41 +96,6 @@ async function sendChunked(ws: WsConn, data: Uint8Array): Promise<void> {
     await ws.sendBinary(data.subarray(i, i + MAX_INPUT_MESSAGE));
   }
 }
-
-/** Linux signal numbers, for {@linkcode ExecProcess.sendSignal} with a number. */
-const SIGNAL_NAMES: Record<number, string> = {
-  1: "SIGHUP",
-  2: "SIGINT",
-  3: "SIGQUIT",
-  4: "SIGILL",
-  5: "SIGTRAP",
-  6: "SIGABRT",
-  7: "SIGBUS",
-  8: "SIGFPE",
-  9: "SIGKILL",
-  10: "SIGUSR1",
-  11: "SIGSEGV",
-  12: "SIGUSR2",
-  13: "SIGPIPE",
-  14: "SIGALRM",
-  15: "SIGTERM",
-  16: "SIGSTKFLT",
-  17: "SIGCHLD",
-  18: "SIGCONT",
-  19: "SIGSTOP",
-  20: "SIGTSTP",
-  21: "SIGTTIN",
-  22: "SIGTTOU",
-  23: "SIGURG",
-  24: "SIGXCPU",
-  25: "SIGXFSZ",
-  26: "SIGVTALRM",
-  27: "SIGPROF",
-  28: "SIGWINCH",
-  29: "SIGIO",
-  30: "SIGPWR",
-  31: "SIGSYS",
-};
 
 /** The name of a signal given by number or name (`15`, `"SIGTERM"`). */
 export function signalName(sig: number | string): string {

@@ -3,6 +3,7 @@
 // Pebble's log endpoint). Loaded on first use by the Client's service methods; the
 // types are exported through mod.ts.
 
+import { SIGNAL_NAMES } from "./_signals.ts";
 import type { Client } from "./client.ts";
 import { ChangeError, ProtocolError } from "./errors.ts";
 import { parseTime } from "./_time.ts";
@@ -114,39 +115,6 @@ export async function getServices(client: Client, names?: string[]): Promise<Ser
   const result = Array.isArray(resp.result) ? resp.result : [];
   return result.map((r) => ServiceInfo.fromJSON(r as Record<string, unknown>));
 }
-
-const SIGNAL_NAMES: Record<number, string> = {
-  1: "SIGHUP",
-  2: "SIGINT",
-  3: "SIGQUIT",
-  4: "SIGILL",
-  5: "SIGTRAP",
-  6: "SIGABRT",
-  7: "SIGBUS",
-  8: "SIGFPE",
-  9: "SIGKILL",
-  10: "SIGUSR1",
-  11: "SIGSEGV",
-  12: "SIGUSR2",
-  13: "SIGPIPE",
-  14: "SIGALRM",
-  15: "SIGTERM",
-  17: "SIGCHLD",
-  18: "SIGCONT",
-  19: "SIGSTOP",
-  20: "SIGTSTP",
-  21: "SIGTTIN",
-  22: "SIGTTOU",
-  23: "SIGURG",
-  24: "SIGXCPU",
-  25: "SIGXFSZ",
-  26: "SIGVTALRM",
-  27: "SIGPROF",
-  28: "SIGWINCH",
-  29: "SIGIO",
-  30: "SIGPWR",
-  31: "SIGSYS",
-};
 
 /** Sends a signal (`"SIGHUP"` or a Linux signal number) to services (`POST /v1/signals`). */
 export async function sendSignal(

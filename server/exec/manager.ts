@@ -15,6 +15,7 @@
  * @module
  */
 
+import { SIGNALS } from "../process/signals.ts";
 import type { Change, Task } from "../state/change.ts";
 import type { State } from "../state/state.ts";
 import type { TaskRunner } from "../state/task_runner.ts";
@@ -457,41 +458,6 @@ export class ExecManager {
     logNotice(`Exec ${id}: invalid control websocket command ${JSON.stringify(cmd.command ?? "")}`);
   }
 }
-
-/** The signal names Go's `unix.SignalNum` knows on Linux. */
-const SIGNALS = new Set([
-  "SIGABRT",
-  "SIGALRM",
-  "SIGBUS",
-  "SIGCHLD",
-  "SIGCONT",
-  "SIGFPE",
-  "SIGHUP",
-  "SIGILL",
-  "SIGINT",
-  "SIGIO",
-  "SIGKILL",
-  "SIGPIPE",
-  "SIGPROF",
-  "SIGPWR",
-  "SIGQUIT",
-  "SIGSEGV",
-  "SIGSTKFLT",
-  "SIGSTOP",
-  "SIGSYS",
-  "SIGTERM",
-  "SIGTRAP",
-  "SIGTSTP",
-  "SIGTTIN",
-  "SIGTTOU",
-  "SIGURG",
-  "SIGUSR1",
-  "SIGUSR2",
-  "SIGVTALRM",
-  "SIGWINCH",
-  "SIGXCPU",
-  "SIGXFSZ",
-]);
 
 /** Sends each chunk of `stream` as a binary message, then (when `end`) the end message. */
 async function pumpPipe(

@@ -17,7 +17,6 @@ export {
   type ServiceState,
   type ServiceStatus,
   type ShutdownKind,
-  SIGNALS,
   stateToStatus,
   withJitter,
 } from "./service.ts";

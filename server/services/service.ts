@@ -19,6 +19,7 @@
  * @module
  */
 
+import { SIGNALS } from "../process/signals.ts";
 import { formatDuration, parseCommand, type Service, type ServiceAction } from "../../plan/mod.ts";
 import { logNotice } from "../log.ts";
 import { LogBuffer, LogStreamWriter, pumpStream } from "../logs/mod.ts";
@@ -433,38 +434,3 @@ export class ServiceData {
     this.timers.clear();
   }
 }
-
-/** Signal names `sendSignal` accepts (Linux). */
-export const SIGNALS: ReadonlySet<string> = new Set([
-  "SIGABRT",
-  "SIGALRM",
-  "SIGBUS",
-  "SIGCHLD",
-  "SIGCONT",
-  "SIGFPE",
-  "SIGHUP",
-  "SIGILL",
-  "SIGINT",
-  "SIGIO",
-  "SIGKILL",
-  "SIGPIPE",
-  "SIGPROF",
-  "SIGPWR",
-  "SIGQUIT",
-  "SIGSEGV",
-  "SIGSTKFLT",
-  "SIGSTOP",
-  "SIGSYS",
-  "SIGTERM",
-  "SIGTRAP",
-  "SIGTSTP",
-  "SIGTTIN",
-  "SIGTTOU",
-  "SIGURG",
-  "SIGUSR1",
-  "SIGUSR2",
-  "SIGVTALRM",
-  "SIGWINCH",
-  "SIGXCPU",
-  "SIGXFSZ",
-]);
