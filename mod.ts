@@ -100,6 +100,7 @@ export type {
   Warning,
   WarningState,
 } from "./client/types.ts";
+export type { Identity, IdentityAccess } from "./client/identities.ts";
 export {
   type CheckObject,
   Layer,

@@ -45,6 +45,7 @@ export interface MultipartReaderOptions {
 export class MultipartReader {
   readonly #source: AsyncIterator<Uint8Array>;
   readonly #delim: Uint8Array; // "\r\n--boundary"
+  readonly #shift: Uint8Array | Uint16Array;
   readonly #dashBoundary: string;
   readonly #maxHeaderBytes: number;
   #buf: Uint8Array = EMPTY;
@@ -59,6 +60,7 @@ export class MultipartReader {
     this.#source = source[Symbol.asyncIterator]();
     this.#dashBoundary = `--${boundary}`;
     this.#delim = encoder.encode(`\r\n--${boundary}`);
+    this.#shift = shiftTable(this.#delim);
     this.#maxHeaderBytes = options.maxHeaderBytes ?? 64 * 1024;
   }
 
@@ -189,7 +191,7 @@ export class MultipartReader {
     const delim = this.#delim;
     for (;;) {
       const buf = this.#buf;
-      const { at, safe } = scanDelim(buf, delim, this.#eof);
+      const { at, safe } = scanDelim(buf, delim, this.#eof, this.#shift);
       if (at >= 0) {
         this.#buf = buf.subarray(at + delim.length);
         this.#state = "between";
@@ -200,7 +202,9 @@ export class MultipartReader {
         return buf.subarray(0, safe);
       }
       if (!(await this.#fill())) {
-        if (this.#buf.length > 0 && scanDelim(this.#buf, delim, true).at >= 0) continue;
+        if (this.#buf.length > 0 && scanDelim(this.#buf, delim, true, this.#shift).at >= 0) {
+          continue;
+        }
         throw this.#eofError(true);
       }
     }
@@ -241,36 +245,62 @@ function latin1Bytes(s: string): Uint8Array {
   return out;
 }
 
+/** Horspool's shift table for `delim`: how far a window may move given its last byte. */
+function shiftTable(delim: Uint8Array): Uint8Array | Uint16Array {
+  const n = delim.length;
+  const shift = n < 256 ? new Uint8Array(256) : new Uint16Array(256);
+  shift.fill(n);
+  for (let i = 0; i < n - 1; i++) shift[delim[i]] = n - 1 - i;
+  return shift;
+}
+
 /**
  * Finds the delimiter in `buf` as Go's multipart reader does: `\r\n--boundary` counts
  * only when followed by `--`, blanks or a line end. Returns its index (`at`, or -1) and,
  * when there is none, how many leading bytes cannot be part of one that continues in
- * later input (`safe`). Linear: each candidate is a CR, compared over at most the
- * delimiter's length.
+ * later input (`safe`). Linear, and sublinear in practice: windows are skipped
+ * Boyer-Moore-Horspool style (`shift` from {@linkcode shiftTable}), so most bytes of a
+ * file's content are never looked at.
  */
-function scanDelim(buf: Uint8Array, delim: Uint8Array, eof: boolean): { at: number; safe: number } {
+function scanDelim(
+  buf: Uint8Array,
+  delim: Uint8Array,
+  eof: boolean,
+  shift: Uint8Array | Uint16Array,
+): { at: number; safe: number } {
   const n = delim.length;
-  for (let i = buf.indexOf(CR); i >= 0; i = buf.indexOf(CR, i + 1)) {
-    let j = 1;
-    while (j < n && i + j < buf.length && buf[i + j] === delim[j]) j++;
-    if (i + j === buf.length && j < n) return { at: -1, safe: eof ? buf.length : i };
-    if (j < n) continue;
+  const len = buf.length;
+  const last = n - 1;
+  let i = 0;
+  while (i + n <= len) {
+    let j = last;
+    while (j >= 0 && buf[i + j] === delim[j]) j--;
+    if (j >= 0) {
+      i += shift[buf[i + last]];
+      continue;
+    }
     const k = i + n;
-    if (k === buf.length) {
+    if (k === len) {
       if (eof) return { at: i, safe: 0 };
       return { at: -1, safe: i };
     }
     const c = buf[k];
     if (c === 32 || c === 9 || c === CR || c === LF) return { at: i, safe: 0 };
     if (c === 45) {
-      if (k + 1 === buf.length) {
-        if (eof) continue;
-        return { at: -1, safe: i };
-      }
-      if (buf[k + 1] === 45) return { at: i, safe: 0 };
+      if (k + 1 === len) {
+        if (!eof) return { at: -1, safe: i };
+      } else if (buf[k + 1] === 45) return { at: i, safe: 0 };
     }
+    i++;
   }
-  return { at: -1, safe: buf.length };
+  // A delimiter that starts in the last bytes may continue in later input.
+  for (let p = Math.max(i, len - last); p < len; p++) {
+    if (buf[p] !== CR) continue;
+    let j = 1;
+    while (p + j < len && buf[p + j] === delim[j]) j++;
+    if (p + j === len) return { at: -1, safe: eof ? len : p };
+  }
+  return { at: -1, safe: len };
 }
 
 /** A parsed `type/subtype; key=value` header (Go's mime.ParseMediaType, simplified). */

@@ -24,9 +24,16 @@ class Reader {
 
   /** Reads more bytes into the buffer; false at end of stream. */
   async fill(): Promise<boolean> {
-    const chunk = new Uint8Array(64 * 1024);
+    // Each read gets a fresh buffer that is never written again, so what `take` hands
+    // out can be views of it; only a leftover (part of a head or chunk-size line) is
+    // copied.
+    const chunk = new Uint8Array(256 * 1024);
     const n = await this.conn.read(chunk);
     if (n === null) return false;
+    if (this.buf.length === 0) {
+      this.buf = chunk.subarray(0, n);
+      return true;
+    }
     const next = new Uint8Array(this.buf.length + n);
     next.set(this.buf);
     next.set(chunk.subarray(0, n), this.buf.length);
@@ -65,7 +72,7 @@ class Reader {
   async take(max: number): Promise<Uint8Array | null> {
     if (this.buf.length === 0 && !(await this.fill())) return null;
     const n = Math.min(max, this.buf.length);
-    const out = this.buf.slice(0, n);
+    const out = this.buf.subarray(0, n);
     this.buf = this.buf.subarray(n);
     return out;
   }

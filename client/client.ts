@@ -25,6 +25,7 @@ import {
   type WarningState,
 } from "./types.ts";
 import type { Layer, LayerObject, Plan } from "./layer.ts";
+import { type Identity, identityToJson, parseIdentities } from "./identities.ts";
 import type {
   FileInfo,
   ListFilesOptions,
@@ -974,6 +975,88 @@ export class Client implements Disposable {
       throw new ProtocolError(`cannot parse health from Pebble: ${JSON.stringify(result)}`);
     }
     return healthy;
+  }
+
+  // ---- identities and metrics ----
+
+  /**
+   * Returns the daemon's identities by name (`GET /v1/identities`); passwords and
+   * certificates come back as `"*****"`.
+   *
+   * ```ts
+   * import { Client } from "@pebble/pebble";
+   *
+   * using client = new Client();
+   * for (const [name, id] of Object.entries(await client.getIdentities())) {
+   *   console.log(name, id.access, id.local?.userId);
+   * }
+   * ```
+   */
+  async getIdentities(): Promise<Record<string, Identity>> {
+    return parseIdentities((await this.request("GET", "/v1/identities")).result);
+  }
+
+  /** Adds identities; none of the names may exist yet (all or nothing). */
+  async addIdentities(identities: Record<string, Identity>): Promise<void> {
+    await this.#postIdentities("add", identities);
+  }
+
+  /** Updates identities; all of the names must exist (all or nothing). */
+  async updateIdentities(identities: Record<string, Identity>): Promise<void> {
+    await this.#postIdentities("update", identities);
+  }
+
+  /**
+   * Adds or updates the named identities, and removes those given as `null` (ops'
+   * `replace_identities`).
+   *
+   * ```ts
+   * import { Client } from "@pebble/pebble";
+   *
+   * using client = new Client();
+   * await client.replaceIdentities({
+   *   alice: { access: "admin", local: { userId: 1000 } },
+   *   prom: { access: "metrics", basic: { password: "$6$salt$hash..." } },
+   *   bob: null,
+   * });
+   * ```
+   */
+  async replaceIdentities(identities: Record<string, Identity | null>): Promise<void> {
+    await this.#postIdentities("replace", identities);
+  }
+
+  /** Removes the named identities; all of them must exist. */
+  async removeIdentities(names: Iterable<string>): Promise<void> {
+    const identities: Record<string, null> = {};
+    for (const name of names) identities[name] = null;
+    await this.#postIdentities("remove", identities);
+  }
+
+  async #postIdentities(action: string, identities: Record<string, Identity | null>) {
+    const body: Record<string, unknown> = {};
+    for (const [name, id] of Object.entries(identities)) {
+      body[name] = id === null ? null : identityToJson(id);
+    }
+    await this.request("POST", "/v1/identities", { body: { action, identities: body } });
+  }
+
+  /**
+   * Returns the daemon's metrics (`GET /v1/metrics`) as OpenMetrics text: service
+   * activity and start counts, check status and run counts.
+   *
+   * ```ts
+   * import { Client } from "@pebble/pebble";
+   *
+   * using client = new Client();
+   * const text = await client.getMetrics();
+   * console.log(text.match(/^pebble_service_start_count\{service="web"\} (\d+)$/m)?.[1]);
+   * ```
+   */
+  async getMetrics(): Promise<string> {
+    const response = await this.requestRaw("GET", "/v1/metrics");
+    const text = await response.text();
+    if (response.status >= 400) this.#decode(response, text);
+    return text;
   }
 
   // ---- low level ----

@@ -48,6 +48,8 @@ export interface LoadOptions {
   client: LoadClientKind;
   /** Read at the start and end of the measured window; the difference is `probeDelta`. */
   probe?: () => number;
+  /** Extra request headers (for example `Authorization`). */
+  headers?: Record<string, string>;
 }
 
 const CR = 13;
@@ -193,9 +195,11 @@ function concat(parts: Uint8Array[]): Uint8Array {
 }
 
 /** The bytes of a keep-alive `GET path` request. */
-export function getRequest(path: string): Uint8Array {
+export function getRequest(path: string, headers: Record<string, string> = {}): Uint8Array {
+  let extra = "";
+  for (const [k, v] of Object.entries(headers)) extra += `${k}: ${v}\r\n`;
   return encoder.encode(
-    `GET ${path} HTTP/1.1\r\nHost: localhost\r\nUser-Agent: pebble-bench\r\n\r\n`,
+    `GET ${path} HTTP/1.1\r\nHost: localhost\r\nUser-Agent: pebble-bench\r\n${extra}\r\n`,
   );
 }
 
@@ -234,7 +238,7 @@ interface ClientPool {
 }
 
 async function rawPool(opts: LoadOptions): Promise<ClientPool> {
-  const request = getRequest(opts.path);
+  const request = getRequest(opts.path, opts.headers);
   const conns: RawConnection[] = [];
   const getters: Getter[] = [];
   for (let i = 0; i < opts.concurrency; i++) {
@@ -251,7 +255,8 @@ function nodePool(opts: LoadOptions): ClientPool {
   const agent = new http.Agent({ keepAlive: true, maxSockets: opts.concurrency });
   const get: Getter = () =>
     new Promise((resolve, reject) => {
-      const req = http.request({ socketPath: opts.socketPath, path: opts.path, agent }, (res) => {
+      const target = { socketPath: opts.socketPath, path: opts.path, agent, headers: opts.headers };
+      const req = http.request(target, (res) => {
         const parts: Uint8Array[] = [];
         res.on("data", (chunk: Uint8Array) => parts.push(chunk));
         res.on("end", () => resolve({ status: res.statusCode ?? 0, body: concat(parts) }));

@@ -13,6 +13,7 @@ import { FILE_WORKLOADS } from "./_bench_files.ts";
 import { CHECK_WORKLOADS } from "./_bench_checks.ts";
 import { EXEC_WORKLOADS } from "./_bench_exec.ts";
 import { SERVICE_WORKLOADS } from "./_bench_services.ts";
+import { IDENTITY_WORKLOADS } from "./_bench_identities.ts";
 
 /** Which direction of a metric is an improvement. */
 export type Better = "lower" | "higher";
@@ -215,4 +216,5 @@ export const WORKLOADS: Workload[] = [
   ...CHECK_WORKLOADS,
   ...EXEC_WORKLOADS,
   ...SERVICE_WORKLOADS,
+  ...IDENTITY_WORKLOADS,
 ];

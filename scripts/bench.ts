@@ -18,6 +18,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { DAEMON_V8_FLAGS } from "../server/process/v8_flags.ts";
 import { fileURLToPath } from "node:url";
 import type { LoadClientKind } from "./_bench_http.ts";
 import { BenchTarget, cleanupAll } from "./_bench_target.ts";
@@ -142,7 +143,8 @@ function defaultOursCommand(): string[] {
   } catch {
     throw new Error(`${main} not found; pass --ours "CMD" to benchmark another command`);
   }
-  return [Deno.execPath(), "run", "-A", main];
+  // The flags a compiled pebble has baked in (server/process/v8_flags.ts).
+  return [Deno.execPath(), "run", "-A", DAEMON_V8_FLAGS, main];
 }
 
 function formatValue(value: number | undefined, unit: string): string {

@@ -10,6 +10,7 @@
  */
 
 import { join } from "node:path";
+import { DAEMON_V8_FLAGS } from "../server/process/v8_flags.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const output = Deno.args[0] ?? join(root, "dist", "pebble");
@@ -27,7 +28,7 @@ if (denort) {
   }
 }
 const cmd = new Deno.Command(Deno.execPath(), {
-  args: ["compile", "-A", "--output", output, join(root, "main.ts")],
+  args: ["compile", "-A", DAEMON_V8_FLAGS, "--output", output, join(root, "main.ts")],
   stdout: "inherit",
   stderr: "piped",
 });

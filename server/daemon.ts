@@ -20,7 +20,7 @@ import { PlanManager } from "./plan_manager.ts";
 import { JournalStore, MemoryStore } from "./state/journal.ts";
 import { State } from "./state/state.ts";
 import { TaskRunner } from "./state/task_runner.ts";
-import { logNotice } from "./log.ts";
+import { logDebug, logNotice } from "./log.ts";
 import { peerCredOfSocket } from "./peer_cred.ts";
 import { VERSION } from "../version.ts";
 import { ServiceManager, type ShutdownKind } from "./services/mod.ts";
@@ -28,6 +28,7 @@ import { StdoutSink } from "./logs/mod.ts";
 import { ExecManager } from "./exec/manager.ts";
 import { upgradeListener } from "./api/exec.ts";
 import { CheckManager } from "./checks/manager.ts";
+import { IdentityManager } from "./identities/manager.ts";
 
 /** How the daemon is set up. */
 export interface DaemonOptions {
@@ -95,6 +96,8 @@ export class Daemon {
   readonly services: ServiceManager;
   /** Runs the plan's health checks (`/v1/checks`, `/v1/health`). */
   readonly checks: CheckManager;
+  /** Named identities and their access levels (`/v1/identities`). */
+  readonly identities: IdentityManager;
   /** Resolves when a service action (or a check failure) asks the daemon to exit. */
   readonly shutdownRequested: Promise<ShutdownKind>;
   readonly socketPath: string;
@@ -123,24 +126,28 @@ export class Daemon {
     });
     this.checks = new CheckManager(this.state, this.runner, this.plan);
     this.checks.onCheckFailed((name) => this.services.checkFailed(name));
+    this.identities = new IdentityManager(this.state);
   }
 
   /**
    * Starts the services with `startup: enabled` (what `pebble run` does unless
-   * `--hold`), and logs when they have started, as Pebble does.
+   * `--hold`), and logs when they have started, as Pebble does. The returned `started`
+   * settles when that change is ready (`pebble enter` waits for it).
    */
-  async autostart(): Promise<void> {
+  async autostart(): Promise<{ started: Promise<void> }> {
     let change;
     try {
       change = await this.services.changeFor("autostart", []);
     } catch (e) {
       logNotice(`Cannot start default services: ${(e as Error).message}`);
-      return;
+      return { started: Promise.resolve() };
     }
-    change.ready().then(
+    logDebug(`Waiting for default services to autostart with change ${change.id}.`);
+    const started = change.ready().then(
       () => logNotice(`Started default services with change ${change.id}.`),
       () => {},
     );
+    return { started };
   }
 
   /** Checks the directories, loads the state and the layers. Throws DaemonError. */
@@ -171,6 +178,7 @@ export class Daemon {
       throw new DaemonError(`cannot load layers: ${(e as Error).message}`);
     }
     await d.state.load();
+    d.identities.load();
     return d;
   }
 
@@ -186,6 +194,7 @@ export class Daemon {
       exec: this.exec,
       services: this.services,
       checks: this.checks,
+      identities: this.identities,
     };
     const listener = buildApi(deps);
 

@@ -20,3 +20,22 @@ export function setLogSink(next: LogSink): void {
 export function logNotice(message: string): void {
   sink(`${new Date().toISOString()} [pebble] ${message}\n`);
 }
+
+let debugOn: boolean | undefined;
+
+/** Whether debug lines are logged (`PEBBLE_DEBUG=1`, read once). */
+export function debugEnabled(): boolean {
+  if (debugOn === undefined) {
+    try {
+      debugOn = Deno.env.get("PEBBLE_DEBUG") === "1";
+    } catch {
+      debugOn = false;
+    }
+  }
+  return debugOn;
+}
+
+/** Logs a debug line (`... [pebble] DEBUG message`) when `PEBBLE_DEBUG=1`, as Pebble does. */
+export function logDebug(message: string): void {
+  if (debugEnabled()) logNotice(`DEBUG ${message}`);
+}

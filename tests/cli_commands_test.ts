@@ -348,9 +348,6 @@ Deno.test("errors: unknown command, bad flags, cannot connect", async () => {
   const r = await cli(["changes"], { PEBBLE_SOCKET: "/nonexistent/pebble.socket" });
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^error: .*\/nonexistent\/pebble\.socket/);
-  const ni = await cli(["identities"]);
-  assert.equal(ni.code, 1);
-  assert.match(ni.stderr, /^error: command "identities" is not implemented yet/);
 });
 
 Deno.test("help: short list, --all, per-command help", async () => {

@@ -137,12 +137,30 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: "Record a custom notice",
     load: async () => (await import("./cmd_notify.ts")).notify,
   },
-  identities: { summary: "List identities" },
-  identity: { summary: "Show a single identity" },
-  "add-identities": { summary: "Add new identities" },
-  "update-identities": { summary: "Update or replace identities" },
-  "remove-identities": { summary: "Remove identities" },
-  enter: { summary: "Run subcommand under a container environment" },
+  identities: {
+    summary: "List identities",
+    load: async () => (await import("./cmd_identities.ts")).identities,
+  },
+  identity: {
+    summary: "Show a single identity",
+    load: async () => (await import("./cmd_identities.ts")).identity,
+  },
+  "add-identities": {
+    summary: "Add new identities",
+    load: async () => (await import("./cmd_identities.ts")).addIdentities,
+  },
+  "update-identities": {
+    summary: "Update or replace identities",
+    load: async () => (await import("./cmd_identities.ts")).updateIdentities,
+  },
+  "remove-identities": {
+    summary: "Remove identities",
+    load: async () => (await import("./cmd_identities.ts")).removeIdentities,
+  },
+  enter: {
+    summary: "Run subcommand under a container environment",
+    load: async () => (await import("./cmd_enter.ts")).enter,
+  },
 };
 
 /** Commands that exist but are left out of the help listings, as in Pebble. */

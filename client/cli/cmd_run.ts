@@ -1,8 +1,9 @@
 // `pebble run`: parse Pebble's run flags and start the daemon (server mode).
 
 import { DISPLAY_NAME, PROGRAM_NAME } from "./_commands.ts";
-import { type Command, extraArgsError } from "./_context.ts";
-import type { OptionSpec } from "./_flags.ts";
+import { type CliContext, type Command, extraArgsError } from "./_context.ts";
+import type { OptionSpec, ParsedArgs } from "./_flags.ts";
+import type { RunOptions } from "../../server/run.ts";
 
 /** The options `run` (and later `enter`) share, in Pebble's order. */
 export const RUN_OPTIONS: readonly OptionSpec[] = [
@@ -75,24 +76,8 @@ ${PROGRAM_NAME} run --args myservice --port 8080 \\; --hold`,
   },
   async run(ctx, args) {
     if (args.extra.length > 0) throw extraArgsError();
-    let serviceArgs: Record<string, string[]> = {};
-    try {
-      serviceArgs = convertServiceArgs(args.terminated("args"));
-    } catch (err) {
-      ctx.err(`cannot run daemon: ${(err as Error).message}\n`);
-      return 1;
-    }
-    const options = {
-      pebbleDir: ctx.pebbleDir,
-      socketPath: ctx.socketPath,
-      createDirs: args.bool("create-dirs"),
-      hold: args.bool("hold"),
-      httpAddress: args.string("http") || undefined,
-      httpsAddress: args.string("https") || undefined,
-      verbose: args.bool("verbose") || ctx.env("PEBBLE_VERBOSE") === "1",
-      args: serviceArgs,
-      identitiesFile: args.string("identities") || undefined,
-    };
+    const options = await runOptionsFrom(ctx, args);
+    if (typeof options === "number") return options;
     try {
       const { runDaemon } = await import("../../server/run.ts");
       return await runDaemon(options);
@@ -102,3 +87,47 @@ ${PROGRAM_NAME} run --args myservice --port 8080 \\; --hold`,
     }
   },
 };
+
+/**
+ * The daemon options from the run flags `run` and `enter` share; reads the
+ * `--identities` file. Returns exit status 1 (having said why) when they are wrong.
+ */
+export async function runOptionsFrom(
+  ctx: CliContext,
+  args: ParsedArgs,
+): Promise<RunOptions | number> {
+  let serviceArgs: Record<string, string[]> = {};
+  try {
+    serviceArgs = convertServiceArgs(args.terminated("args"));
+  } catch (err) {
+    ctx.err(`cannot run daemon: ${(err as Error).message}\n`);
+    return 1;
+  }
+  let identities: Record<string, unknown> | undefined;
+  const identitiesFile = args.string("identities");
+  if (identitiesFile) {
+    try {
+      const { readIdentities } = await import("./cmd_identities.ts");
+      const { identityToJson } = await import("../identities.ts");
+      identities = {};
+      for (const [name, id] of Object.entries(await readIdentities(identitiesFile))) {
+        identities[name] = id === null ? null : identityToJson(id);
+      }
+      identities = JSON.parse(JSON.stringify(identities)); // as sent over the API (NaN: null)
+    } catch (err) {
+      ctx.err(`cannot run daemon: cannot read identities: ${(err as Error).message}\n`);
+      return 1;
+    }
+  }
+  return {
+    pebbleDir: ctx.pebbleDir,
+    socketPath: ctx.socketPath,
+    createDirs: args.bool("create-dirs"),
+    hold: args.bool("hold"),
+    httpAddress: args.string("http") || undefined,
+    httpsAddress: args.string("https") || undefined,
+    verbose: args.bool("verbose") || ctx.env("PEBBLE_VERBOSE") === "1",
+    args: serviceArgs,
+    identities,
+  };
+}

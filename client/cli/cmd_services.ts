@@ -47,7 +47,7 @@ about all services if none are specified.`,
           isZeroRawTime(since) ? "-" : fmtRawTime(since, args.bool("abs-time"), ctx.now()),
         ].join("\t") + "\n";
       }
-      ctx.out(tabulate(table) + "\n");
+      ctx.out(tabulate(table));
       return;
     }
     const byName: Record<string, unknown> = {};

@@ -16,6 +16,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { TrieRouter } from "hono/router/trie-router";
 import { ApiError, ApiResponse, error, RawResponse } from "./response.ts";
+import { directWriterOf } from "./direct_body.ts";
 import type { ApiDeps, ApiRequest, User } from "./context.ts";
 import { formatDuration } from "../../plan/duration.ts";
 import { logNotice } from "../log.ts";
@@ -28,6 +29,8 @@ import { execRoutes } from "./exec.ts";
 import { serviceRoutes } from "./services.ts";
 import { logRoutes } from "./logs.ts";
 import { checkRoutes } from "./checks.ts";
+import { identityRoutes } from "./identities.ts";
+import { metricsRoutes } from "./metrics.ts";
 
 /** Who may call an endpoint. */
 export type Access = "open" | "user" | "admin" | "metrics";
@@ -54,20 +57,69 @@ export interface ConnInfo {
   uid: number | null;
 }
 
-function userOf(conn: ConnInfo, deps: ApiDeps): User | null {
+type Headers = Record<string, string | string[] | undefined>;
+
+/**
+ * Who the caller is, as Pebble's userFromRequest decides: HTTP Basic credentials that
+ * match a `basic` identity, else a unix-socket UID that matches a `local` identity; with
+ * no match, root and the daemon's UID are admins and other local users may read.
+ * Credentials that do not match fall back to those defaults, as in Pebble.
+ */
+function userOf(conn: ConnInfo, deps: ApiDeps, headers: Headers): User | null {
+  const ids = deps.identities;
+  if (ids && ids.size > 0) {
+    const auth = headers.authorization;
+    let basic: [string, string] | null = null;
+    if (typeof auth === "string") {
+      const known = ids.verifiedHeader(auth);
+      if (known) return { uid: null, access: known.identity.access, username: known.name };
+      basic = basicAuth(auth);
+    }
+    if (basic) {
+      const found = ids.fromBasicHeader(auth as string, basic[0], basic[1]);
+      if (found) return { uid: null, access: found.identity.access, username: found.name };
+    } else if (conn.uid !== null) {
+      const found = ids.fromUid(conn.uid);
+      if (found) return { uid: conn.uid, access: found.identity.access, username: found.name };
+    }
+  }
   if (conn.uid === null) return null;
   const admin = conn.uid === 0 || conn.uid === deps.daemonUid;
   return { uid: conn.uid, access: admin ? "admin" : "read" };
 }
 
-/** Whether a caller on `conn` may use an endpoint of level `access` (for upgrades). */
-export function accessAllowed(access: Access, conn: ConnInfo, deps: ApiDeps): boolean {
-  return allowed(access, access === "open" ? null : userOf(conn, deps), conn);
+/** Go's Request.BasicAuth: `Basic base64(user:password)`; null when absent or empty. */
+function basicAuth(header: string): [string, string] | null {
+  if (header.length < 6 || header.slice(0, 6).toLowerCase() !== "basic ") return null;
+  let decoded: string;
+  try {
+    decoded = Buffer.from(header.slice(6), "base64").toString("utf8");
+  } catch {
+    return null;
+  }
+  const colon = decoded.indexOf(":");
+  if (colon < 0) return null;
+  const user = decoded.slice(0, colon);
+  const password = decoded.slice(colon + 1);
+  return user === "" && password === "" ? null : [user, password];
 }
 
+/** Whether a caller on `conn` may use an endpoint of level `access` (for upgrades). */
+export function accessAllowed(
+  access: Access,
+  conn: ConnInfo,
+  deps: ApiDeps,
+  headers: Headers = {},
+): boolean {
+  return allowed(access, access === "open" ? null : userOf(conn, deps, headers), conn);
+}
+
+/** Pebble's access checkers (daemon/access.go). */
 function allowed(access: Access, user: User | null, conn: ConnInfo): boolean {
   if (access === "open") return true;
-  if (!user || conn.transport !== "http+unix") return false;
+  if (!user) return false;
+  // Over plain HTTP only a `metrics` identity may read metrics (Basic auth is clear text).
+  if (conn.transport !== "http+unix") return access === "metrics" && user.access === "metrics";
   if (access === "admin") return user.access === "admin";
   return user.access === "admin" || user.access === "read" ||
     (access === "metrics" && user.access === "metrics");
@@ -101,6 +153,8 @@ export function allRoutes(): Route[] {
     ...serviceRoutes,
     ...logRoutes,
     ...checkRoutes,
+    ...identityRoutes,
+    ...metricsRoutes,
   ];
 }
 
@@ -186,6 +240,12 @@ async function sendRaw(res: ServerResponse, r: Response): Promise<void> {
     res.end();
     return;
   }
+  const direct = directWriterOf(r.body);
+  if (direct) {
+    await direct(res);
+    res.end();
+    return;
+  }
   for await (const chunk of r.body) {
     if (!res.write(chunk)) await new Promise((ok) => res.once("drain", ok));
   }
@@ -211,7 +271,7 @@ function dispatch(
     : undefined;
   if (!handler) return error(405, `method "${method}" not allowed`);
   const access = (method === "GET" ? route.read : route.write) ?? "admin";
-  const user = access === "open" ? null : userOf(conn, deps);
+  const user = access === "open" ? null : userOf(conn, deps, req.headers);
   if (!allowed(access, user, conn)) return error(401, "access denied");
   const problem = queryProblem(rawQuery);
   if (problem) return error(400, problem);

@@ -10,6 +10,7 @@ import type { ConnInfo } from "./api.ts";
 import type { ExecManager } from "../exec/manager.ts";
 import type { ServiceManager } from "../services/manager.ts";
 import type { CheckManager } from "../checks/manager.ts";
+import type { IdentityManager } from "../identities/manager.ts";
 import { ApiError, badRequest } from "./response.ts";
 
 /** The parts of the daemon that handlers use. */
@@ -27,12 +28,16 @@ export interface ApiDeps {
   services?: ServiceManager;
   /** Runs health checks (`/v1/checks`, `/v1/health`); absent in API-only setups. */
   checks?: CheckManager;
+  /** Named identities (`/v1/identities`, access decisions); absent in API-only setups. */
+  identities?: IdentityManager;
 }
 
 /** The caller, as far as the daemon knows it. */
 export interface User {
   uid: number | null;
   access: "admin" | "read" | "metrics" | "untrusted";
+  /** The matching identity's name, when the caller is a named identity. */
+  username?: string;
 }
 
 /** A request as handlers see it. */

@@ -179,7 +179,7 @@ export function upgradeListener(
       log(405);
       return;
     }
-    if (!accessAllowed("admin", conn, deps)) {
+    if (!accessAllowed("admin", conn, deps, req.headers)) {
       refuse(socket, error(401, "access denied"));
       log(401);
       return;

@@ -132,6 +132,14 @@ export class CheckManager {
     };
   }
 
+  /** Each known check's status and lifetime run counters, ordered by name (for metrics). */
+  checkMetrics(): { name: string; status: CheckStatus; successes: number; failures: number }[] {
+    return [...this.checks.keys()].sort().map((name) => {
+      const d = this.checks.get(name)!;
+      return { name, status: d.status, successes: d.successMetric, failures: d.failureMetric };
+    });
+  }
+
   /** Every known check, ordered by name. */
   checkInfos(): CheckInfo[] {
     const names = [...this.checks.keys()].sort();

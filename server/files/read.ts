@@ -8,6 +8,8 @@
 
 import { FileError, goQuote, nonAbsolute, osError } from "./errors.ts";
 import { isAbsPath } from "./paths.ts";
+import type { ServerResponse } from "node:http";
+import { withDirectWriter } from "../api/direct_body.ts";
 
 const CHUNK = 256 * 1024;
 const encoder = new TextEncoder();
@@ -39,9 +41,46 @@ async function openRegular(path: string): Promise<Deno.FsFile> {
   }
 }
 
+type Result = { path: string; error?: { message: string; kind: string } };
+
+/** The pieces of the multipart response, shared by the stream and the direct writer. */
+class Framing {
+  #first = true;
+  constructor(readonly boundary: string) {}
+  #delimiter(): string {
+    const d = this.#first ? `--${this.boundary}\r\n` : `\r\n--${this.boundary}\r\n`;
+    this.#first = false;
+    return d;
+  }
+  fileHead(path: string): Uint8Array {
+    return encoder.encode(
+      this.#delimiter() +
+        `Content-Disposition: form-data; name="files"; filename="${escapeQuotes(path)}"\r\n` +
+        "Content-Type: application/octet-stream\r\n\r\n",
+    );
+  }
+  tail(results: Result[]): Uint8Array {
+    const meta = JSON.stringify({
+      type: "sync",
+      "status-code": 200,
+      status: "OK",
+      result: results,
+    });
+    return encoder.encode(
+      this.#delimiter() +
+        'Content-Disposition: form-data; name="response"\r\n' +
+        "Content-Type: application/json\r\n\r\n" + meta + "\n" +
+        `\r\n--${this.boundary}--\r\n`,
+    );
+  }
+}
+
 /**
  * The body of a read response for `paths`, streamed. `onPath` is called as each path
- * is reached (for the security log).
+ * is reached (for the security log). The stream carries a direct writer (see
+ * server/api/direct_body.ts) that the HTTP layer uses instead: it reads the files into a
+ * small pool of reused buffers, one read ahead of the socket, so a transfer allocates
+ * nothing per chunk and holds at most {@linkcode POOL} × {@linkcode CHUNK} bytes.
  */
 export function readFilesBody(
   paths: string[],
@@ -49,13 +88,8 @@ export function readFilesBody(
   onPath: (path: string) => void = () => {},
 ): ReadableStream<Uint8Array> {
   async function* generate(): AsyncGenerator<Uint8Array> {
-    const results: { path: string; error?: { message: string; kind: string } }[] = [];
-    let first = true;
-    const delimiter = () => {
-      const d = first ? `--${boundary}\r\n` : `\r\n--${boundary}\r\n`;
-      first = false;
-      return d;
-    };
+    const results: Result[] = [];
+    const framing = new Framing(boundary);
     for (const path of paths) {
       onPath(path);
       let file: Deno.FsFile;
@@ -67,11 +101,7 @@ export function readFilesBody(
       }
       let error: FileError | undefined;
       try {
-        yield encoder.encode(
-          delimiter() +
-            `Content-Disposition: form-data; name="files"; filename="${escapeQuotes(path)}"\r\n` +
-            "Content-Type: application/octet-stream\r\n\r\n",
-        );
+        yield framing.fileHead(path);
         for (;;) {
           const buf = new Uint8Array(CHUNK);
           let n: number | null;
@@ -89,20 +119,115 @@ export function readFilesBody(
       }
       results.push(error ? { path, error: error.toResult() } : { path });
     }
-    const meta = JSON.stringify({
-      type: "sync",
-      "status-code": 200,
-      status: "OK",
-      result: results,
-    });
-    yield encoder.encode(
-      delimiter() +
-        'Content-Disposition: form-data; name="response"\r\n' +
-        "Content-Type: application/json\r\n\r\n" + meta + "\n" +
-        `\r\n--${boundary}--\r\n`,
-    );
+    yield framing.tail(results);
   }
-  return ReadableStream.from(generate());
+  return withDirectWriter(
+    ReadableStream.from(generate()),
+    (out) => writeFilesBody(paths, boundary, onPath, out),
+  );
+}
+
+/** Buffers in flight at once: one being read from disk while others are being sent. */
+const POOL = 3;
+
+/** Writes the read response straight to `out`, with a bounded pool of reused buffers. */
+async function writeFilesBody(
+  paths: string[],
+  boundary: string,
+  onPath: (path: string) => void,
+  out: ServerResponse,
+): Promise<void> {
+  const results: Result[] = [];
+  const framing = new Framing(boundary);
+  const free: Uint8Array[] = [];
+  let allocated = 0;
+  let wake: (() => void) | null = null;
+  let closed = false;
+  const notify = () => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  const onClose = () => {
+    closed = true;
+    notify();
+  };
+  out.once("close", onClose);
+  const gone = () => new Error("connection closed");
+  // A buffer goes back to the pool only once the socket is done with it.
+  const acquire = async (): Promise<Uint8Array> => {
+    for (;;) {
+      if (closed) throw gone();
+      const b = free.pop();
+      if (b) return b;
+      if (allocated < POOL) {
+        allocated++;
+        return new Uint8Array(CHUNK);
+      }
+      await new Promise<void>((r) => (wake = r));
+    }
+  };
+  let drained = true;
+  const onDrain = () => {
+    drained = true;
+    notify();
+  };
+  const send = async (bytes: Uint8Array, pooled?: Uint8Array): Promise<void> => {
+    if (closed) throw gone();
+    const ok = out.write(bytes, () => {
+      if (pooled) {
+        free.push(pooled);
+        notify();
+      }
+    });
+    if (!ok) {
+      drained = false;
+      out.once("drain", onDrain);
+      while (!drained) {
+        if (closed) throw gone();
+        await new Promise<void>((r) => (wake = r));
+      }
+    }
+  };
+  try {
+    for (const path of paths) {
+      onPath(path);
+      let file: Deno.FsFile;
+      try {
+        file = await openRegular(path);
+      } catch (e) {
+        results.push({ path, error: toFileError(e, path).toResult() });
+        continue;
+      }
+      let error: FileError | undefined;
+      try {
+        await send(framing.fileHead(path));
+        for (;;) {
+          const buf = await acquire();
+          let n: number | null;
+          try {
+            n = await file.read(buf);
+          } catch (e) {
+            free.push(buf);
+            error = osError("read", path, e);
+            break;
+          }
+          if (n === null) {
+            free.push(buf);
+            break;
+          }
+          await send(n === buf.length ? buf : buf.subarray(0, n), buf);
+        }
+      } finally {
+        file.close();
+      }
+      results.push(error ? { path, error: error.toResult() } : { path });
+    }
+    await send(framing.tail(results));
+  } finally {
+    out.off("close", onClose);
+    out.off("drain", onDrain);
+  }
 }
 
 function toFileError(e: unknown, path: string): FileError {

@@ -181,6 +181,11 @@ export class LogBuffer {
     return out.slice(i);
   }
 
+  /** Whether anyone is subscribed (a follower or `--verbose`), i.e. sees every entry. */
+  get hasListeners(): boolean {
+    return this.#listeners.size > 0;
+  }
+
   /** Calls `fn` with every entry added from now on; returns the unsubscribe function. */
   subscribe(fn: LogListener): () => void {
     this.#listeners.add(fn);
@@ -204,6 +209,13 @@ export const PARTIAL_LINE_DELAY = 100;
  * line is held until its newline, up to {@link MAX_PENDING_LINE} characters or
  * {@link PARTIAL_LINE_DELAY} ms, then stored as a piece (the rest of the line follows
  * as `continued` pieces with the same time), so a prompt without a newline still shows.
+ *
+ * Cost: a read larger than the buffer's capacity, with nobody following the log, is cut
+ * at a line boundary so that only its tail (at least the capacity) is decoded: the lines
+ * before it would be evicted by the same append anyway, so what the buffer holds is the
+ * same, at a fraction of the decoding (a service flooding its output sends most of its
+ * bytes this way). The partial-line timer is armed once and re-armed lazily, not set and
+ * cleared on every read.
  */
 export class LogStreamWriter {
   #decoder = new TextDecoder("utf-8", { fatal: false });
@@ -212,13 +224,43 @@ export class LogStreamWriter {
   /** Whether part of the open line was already stored. */
   #stored = false;
   #pending = "";
+  /** `performance.now()` when `#pending` became non-empty. */
+  #pendingSince = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(readonly buffer: LogBuffer, readonly now: () => number = Date.now) {}
 
   /** Adds bytes read from the stream. */
   write(bytes: Uint8Array): void {
+    const capacity = this.buffer.capacity;
+    if (bytes.length > 2 * capacity && !this.buffer.hasListeners && this.#skipTo(bytes)) return;
     this.#text(this.#decoder.decode(bytes, { stream: true }));
+  }
+
+  /**
+   * Stores only the tail of a large read: from the first line start at least `capacity`
+   * UTF-16 units before its end. False (nothing done) when there is no such line start.
+   */
+  #skipTo(bytes: Uint8Array): boolean {
+    const capacity = this.buffer.capacity;
+    // A UTF-16 unit comes from at most 3 bytes: a window of 3 × capacity always suffices,
+    // and 1 × capacity does for ASCII.
+    for (const window of [capacity, 3 * capacity]) {
+      if (window >= bytes.length) return false;
+      const nl = bytes.indexOf(0x0a, bytes.length - window - 1);
+      if (nl < 0 || nl + 1 >= bytes.length) continue;
+      const decoder = new TextDecoder("utf-8", { fatal: false });
+      const text = decoder.decode(bytes.subarray(nl + 1), { stream: true });
+      if (text.length < capacity) continue;
+      // Everything before the cut (with the open line it completes) would be evicted.
+      this.#decoder = decoder;
+      this.#pending = "";
+      this.#open = null;
+      this.#stored = false;
+      this.#text(text);
+      return true;
+    }
+    return false;
   }
 
   /** Stores the partial line held, if any. */
@@ -241,6 +283,14 @@ export class LogStreamWriter {
     this.#stored = false;
   }
 
+  #onTimer = (): void => {
+    this.#timer = undefined;
+    if (this.#pending === "") return;
+    const wait = this.#pendingSince + PARTIAL_LINE_DELAY - performance.now();
+    if (wait > 1) this.#timer = setTimeout(this.#onTimer, wait);
+    else this.flush();
+  };
+
   #text(text: string): void {
     if (text === "") return;
     const last = text.lastIndexOf("\n");
@@ -256,38 +306,63 @@ export class LogStreamWriter {
       }
       this.#open = null;
       if (start <= last) this.buffer.append(this.now(), text.slice(start, last + 1), false);
-      if (this.#timer !== undefined) {
-        clearTimeout(this.#timer);
-        this.#timer = undefined;
-      }
     }
     if (last + 1 < text.length) {
       if (this.#open === null) this.#open = this.now();
+      if (this.#pending === "") this.#pendingSince = performance.now();
       this.#pending += text.slice(last + 1);
       if (this.#pending.length >= MAX_PENDING_LINE) this.flush();
       else if (this.#timer === undefined) {
-        this.#timer = setTimeout(() => {
-          this.#timer = undefined;
-          this.flush();
-        }, PARTIAL_LINE_DELAY);
+        // Left armed when the line completes: it re-arms itself for a later partial line.
+        this.#timer = setTimeout(this.#onTimer, PARTIAL_LINE_DELAY);
       }
     }
   }
 }
 
-/** Reads a byte stream into a {@link LogStreamWriter} until it ends. */
+/** Bytes per read while a stream trickles. */
+const READ_BUFFER_BYTES = 64 * 1024;
+/** Bytes per read once a stream floods (see {@link pumpStream}). */
+const FLOOD_READ_BUFFER_BYTES = 1024 * 1024;
+/** Reads completing within this many ms of each other mean the stream floods. */
+const FLOOD_GAP_MS = 2;
+
+/** Options of {@link pumpStream}. */
+export interface PumpOptions {
+  /**
+   * Called once when the stream first floods, to let the pipe hold more (see
+   * `growPipe` in server/process) so that the writer does not block while reads wait;
+   * returns whether it could. Without it (or when it fails) reads are not delayed.
+   */
+  onFlood?: () => boolean;
+}
+
+/**
+ * Reads a byte stream into a {@link LogStreamWriter} until it ends.
+ *
+ * Reads go through a BYOB reader into one reused buffer. A program writing as fast as it
+ * can is read in as many small reads as it makes writes (4 KiB each for stdio), and each
+ * read costs the same whatever its size; so when reads come back to back (within
+ * {@link FLOOD_GAP_MS}) and the pipe could be grown (`onFlood`), the pump waits a
+ * millisecond before the next read and reads up to 1 MiB at a time: tens of times fewer
+ * reads, and most of each one skipped by the writer (see {@link LogStreamWriter}). A
+ * stream that trickles is read as soon as data comes.
+ */
 export async function pumpStream(
   stream: ReadableStream<Uint8Array>,
   writer: LogStreamWriter,
+  opts: PumpOptions = {},
 ): Promise<void> {
-  // A BYOB reader into one reused buffer: measurably cheaper than default reads.
   let reader: ReadableStreamBYOBReader | ReadableStreamDefaultReader<Uint8Array>;
   try {
     reader = stream.getReader({ mode: "byob" });
   } catch {
     reader = stream.getReader();
   }
-  let buf = new Uint8Array(64 * 1024);
+  let buf = new Uint8Array(READ_BUFFER_BYTES);
+  let flooding = false;
+  let batching = false;
+  let last = -Infinity;
   try {
     for (;;) {
       const { done, value } = reader instanceof ReadableStreamBYOBReader
@@ -297,6 +372,24 @@ export async function pumpStream(
       writer.write(value);
       if (reader instanceof ReadableStreamBYOBReader) {
         buf = new Uint8Array(value.buffer as ArrayBuffer);
+      }
+      if (flooding && !batching) continue;
+      const now = performance.now();
+      if (now - last < FLOOD_GAP_MS) {
+        if (!flooding) {
+          flooding = true;
+          try {
+            batching = opts.onFlood?.() ?? false;
+          } catch {
+            batching = false; // only an optimisation
+          }
+          if (!batching) continue;
+          if (buf.length < FLOOD_READ_BUFFER_BYTES) buf = new Uint8Array(FLOOD_READ_BUFFER_BYTES);
+        }
+        await new Promise((r) => setTimeout(r, 1));
+        last = performance.now();
+      } else {
+        last = now;
       }
     }
   } catch {

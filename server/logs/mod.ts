@@ -14,6 +14,7 @@ export {
   MAX_LOG_BYTES,
   MAX_PENDING_LINE,
   PARTIAL_LINE_DELAY,
+  type PumpOptions,
   pumpStream,
 } from "./log_buffer.ts";
 export { StdoutSink } from "./stdout_sink.ts";

@@ -30,3 +30,27 @@ export function libcProcess(): Libc | null {
 export const PR_SET_CHILD_SUBREAPER = 36;
 /** `WNOHANG` from `<sys/wait.h>`. */
 export const WNOHANG = 1;
+
+const pipeSymbols = {
+  open: { parameters: ["buffer", "i32"], result: "i32" },
+  fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
+} as const;
+
+let pipeLibc: Deno.DynamicLibrary<typeof pipeSymbols> | null | undefined;
+
+/** libc with `open`, `fcntl` and `close` (for `growPipe`), or null; opened lazily. */
+export function libcPipe(): Deno.DynamicLibrary<typeof pipeSymbols> | null {
+  if (pipeLibc !== undefined) return pipeLibc;
+  try {
+    pipeLibc = Deno.dlopen("libc.so.6", pipeSymbols);
+  } catch {
+    pipeLibc = null;
+  }
+  return pipeLibc;
+}
+
+/** `O_RDONLY | O_NONBLOCK | O_CLOEXEC`. */
+export const O_RDONLY_NONBLOCK_CLOEXEC = 0o4000 | 0o2000000;
+/** `F_SETPIPE_SZ` from `<fcntl.h>`. */
+export const F_SETPIPE_SZ = 1031;

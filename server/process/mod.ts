@@ -16,6 +16,7 @@
 export {
   type ExitStatus,
   forgetChild,
+  growPipe,
   identityFor,
   isOwnChild,
   killGroup,

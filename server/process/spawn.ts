@@ -23,6 +23,7 @@ import {
   UserGroupError,
   type UserGroupSpec,
 } from "./user.ts";
+import { F_SETPIPE_SZ, libcPipe, O_RDONLY_NONBLOCK_CLOEXEC } from "./_libc.ts";
 
 /** How a process ended: `code` is the exit code, or 128 + the signal number. */
 export interface ExitStatus {
@@ -268,6 +269,32 @@ export function spawnProcess(opts: SpawnOptions): SpawnedProcess {
     status,
     killGroup: (signal) => killGroup(pid, signal),
   };
+}
+
+/** The most a pipe may hold without privileges (`/proc/sys/fs/pipe-max-size` default). */
+const GROWN_PIPE_BYTES = 1024 * 1024;
+
+/**
+ * Lets the pipe on descriptor `fd` (1 or 2) of our child `pid` hold 1 MiB instead of
+ * 64 KiB, so that a child writing as fast as it can keeps writing while the daemon
+ * batches its reads (server/logs `pumpStream`). Deno does not expose the descriptor of
+ * its end of the pipe, so the pipe is reached through the child's end:
+ * `/proc/PID/fd/N` opened read-only and non-blocking (a new open file of the same
+ * pipe, closed at once; nothing is read from it), then `F_SETPIPE_SZ`. Best effort:
+ * returns false when the child is gone, `fd` is no longer a pipe, or the limit is
+ * refused (`pipe-user-pages-soft`).
+ */
+export function growPipe(pid: number, fd: number): boolean {
+  const libc = libcPipe();
+  if (!libc || pid <= 1) return false;
+  const path = new TextEncoder().encode(`/proc/${pid}/fd/${fd}\0`);
+  const f = libc.symbols.open(path, O_RDONLY_NONBLOCK_CLOEXEC);
+  if (f < 0) return false;
+  try {
+    return libc.symbols.fcntl(f, F_SETPIPE_SZ, GROWN_PIPE_BYTES) >= 0;
+  } finally {
+    libc.symbols.close(f);
+  }
 }
 
 /**

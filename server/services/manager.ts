@@ -129,6 +129,14 @@ export class ServiceManager {
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
+  /** Each service ever started: whether it is active and its start count, by name (metrics). */
+  serviceMetrics(): { name: string; active: boolean; startCount: number }[] {
+    return [...this.services.keys()].sort().map((name) => {
+      const s = this.services.get(name)!;
+      return { name, active: stateToStatus(s.state) === "active", startCount: s.startCount };
+    });
+  }
+
   /** The services with `startup: enabled`, in start order. */
   defaultServiceNames(): string[] {
     const plan = this.plan();

@@ -23,7 +23,7 @@ import { SIGNALS } from "../process/signals.ts";
 import { formatDuration, parseCommand, type Service, type ServiceAction } from "../../plan/mod.ts";
 import { logNotice } from "../log.ts";
 import { LogBuffer, LogStreamWriter, pumpStream } from "../logs/mod.ts";
-import { identityFor, killGroup, killProcess, spawnProcess } from "../process/mod.ts";
+import { growPipe, identityFor, killGroup, killProcess, spawnProcess } from "../process/mod.ts";
 
 /** Internal states (see the module doc). */
 export type ServiceState =
@@ -202,9 +202,13 @@ export class ServiceData {
       this.config.backoffLimit.value / NS_PER_MS,
       () => this.backoffResetElapsed(),
     );
-    const out = pumpStream(proc.stdout!, new LogStreamWriter(this.logs));
-    const err = pumpStream(proc.stderr!, new LogStreamWriter(this.logs));
     const pid = proc.pid;
+    const out = pumpStream(proc.stdout!, new LogStreamWriter(this.logs), {
+      onFlood: () => growPipe(pid, 1),
+    });
+    const err = pumpStream(proc.stderr!, new LogStreamWriter(this.logs), {
+      onFlood: () => growPipe(pid, 2),
+    });
     this.exitedPromise = proc.status.then(async (status) => {
       // Output still in the pipes belongs before the exit; a grandchild holding the
       // pipes open must not delay the exit, though (Pebble's WaitDelay).

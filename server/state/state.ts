@@ -66,6 +66,8 @@ export class State implements StateHooks {
   private taskListeners: ((t: Task) => void)[] = [];
   /** Latest `last-repeated` of any warning notice (null if none). */
   latestWarning: Date | null = null;
+  /** Identity records by name (their meaning is server/identities'). */
+  private identities = new Map<string, unknown>();
 
   constructor(private store: StateStore) {}
 
@@ -99,6 +101,7 @@ export class State implements StateHooks {
       this.lastStampUs = Math.max(this.lastStampUs, n.lastOccurred, n.lastRepeated);
       this.tailRepeatedUs = n.lastRepeated;
     }
+    for (const [name, v] of records.get("identity") ?? []) this.identities.set(name, v);
     for (const p of problems) {
       logNotice(p);
       this.warnf(p);
@@ -314,6 +317,20 @@ export class State implements StateHooks {
     }
   }
 
+  // --- identities ---------------------------------------------------------------------
+
+  /** The identity records, by name. */
+  identityRecords(): ReadonlyMap<string, unknown> {
+    return this.identities;
+  }
+
+  /** Sets (or with null, removes) an identity record; the next commit persists it. */
+  setIdentityRecord(name: string, value: unknown | null): void {
+    if (value === null) this.identities.delete(name);
+    else this.identities.set(name, value);
+    this.touch("identity", name);
+  }
+
   // --- pruning ------------------------------------------------------------------------
 
   /** Removes old ready changes (and their tasks) and expired notices, as Pebble does. */
@@ -373,6 +390,8 @@ export class State implements StateHooks {
         const n = this.notice(id);
         return { k, id, v: n ? noticeToRecord(n) : null };
       }
+      case "identity":
+        return { k, id, v: this.identities.get(id) ?? null };
       case "meta":
         return {
           k,
@@ -394,6 +413,7 @@ export class State implements StateHooks {
     for (const n of this.notices.values()) {
       out.push({ k: "notice", id: n.id, v: noticeToRecord(n) });
     }
+    for (const [id, v] of this.identities) out.push({ k: "identity", id, v });
     return out;
   }
 

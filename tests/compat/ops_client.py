@@ -308,4 +308,22 @@ except pebble.APIError as e:
 change_id = client.stop_services(["ops-a"], timeout=0)
 check("timeout=0 returns the change", client.wait_change(change_id).ready)
 
+# Identities, as ops' real-server tests drive them.
+client.replace_identities({
+    "web": pebble.Identity(access="read", local=pebble.LocalIdentity(user_id=4242)),
+    "prom": {"access": "metrics", "basic": {"password": "$6$salt$hashhashhash"}},
+})
+ids = client.get_identities()
+check("get_identities", ids["web"].access == pebble.IdentityAccess.READ
+      and ids["web"].local.user_id == 4242 and ids["prom"].basic.password == "*****")
+client.replace_identities({"web": None})
+client.remove_identities({"prom"})
+check("remove_identities", client.get_identities() == {})
+try:
+    client.remove_identities({"nope"})
+    check("remove missing identity", False)
+except pebble.APIError as e:
+    check("remove missing identity",
+          e.code == 400 and e.message == "identities do not exist: nope")
+
 print("done", flush=True)
