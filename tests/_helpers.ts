@@ -5,6 +5,7 @@
  * @module
  */
 
+import { tempDir } from "./_tmp.ts";
 import { join } from "node:path";
 import { Client } from "../mod.ts";
 import { Daemon, type DaemonOptions } from "../server/daemon.ts";
@@ -67,7 +68,7 @@ export async function startDaemon(opts: {
   env?: Record<string, string>;
   expectExit?: boolean;
 } = {}): Promise<DaemonProcess> {
-  const dir = opts.dir ?? await Deno.makeTempDir({ prefix: "pebble-test-" });
+  const dir = opts.dir ?? await tempDir({ prefix: "pebble-test-" });
   if (opts.layers) await writeLayers(dir, opts.layers);
   const socket = join(dir, ".pebble.socket");
   const env = { PEBBLE: dir, PEBBLE_SOCKET: socket, ...opts.env };
@@ -149,7 +150,7 @@ export async function startInProcess(
   opts: Partial<DaemonOptions> = {},
 ): Promise<{ daemon: Daemon; client: Client; env: Record<string, string>; dir: string }> {
   setLogSink(() => {});
-  const dir = opts.pebbleDir ?? await Deno.makeTempDir({ prefix: "pebble-test-" });
+  const dir = opts.pebbleDir ?? await tempDir({ prefix: "pebble-test-" });
   const socket = join(dir, ".pebble.socket");
   const daemon = await Daemon.create({ pebbleDir: dir, socketPath: socket, ...opts });
   await daemon.start();

@@ -3,6 +3,7 @@
  * layers and plan, start-up from the layers directory, shutdown.
  */
 
+import { tempDir } from "./_tmp.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { APIError } from "../mod.ts";
@@ -259,14 +260,14 @@ Deno.test("api: a broken layer in the layers directory stops start-up with a cle
 });
 
 Deno.test("api: missing pebble directory without --create-dirs is a clear error", async () => {
-  const dir = join(await Deno.makeTempDir(), "missing");
+  const dir = join(await tempDir(), "missing");
   const d = await startDaemon({ dir, expectExit: true });
   assert.equal(await d.stop(), 1);
   assert.match(d.output(), /cannot run daemon: .*does not exist.*--create-dirs/);
 });
 
 Deno.test("api: --create-dirs, --http serves only open endpoints, socket in use", async () => {
-  const dir = join(await Deno.makeTempDir(), "new", "pebble");
+  const dir = join(await tempDir(), "new", "pebble");
   const port = 20000 + Math.floor(Math.random() * 20000);
   const d = await startDaemon({ dir, args: ["--create-dirs", "--http", `127.0.0.1:${port}`] });
   try {
@@ -301,7 +302,7 @@ Deno.test({
   ignore: !IS_ROOT,
   fn: async () => {
     // The socket's directory must be reachable by other users, as /var/lib/pebble is.
-    const dir = await Deno.makeTempDir({ prefix: "pebble-test-" });
+    const dir = await tempDir({ prefix: "pebble-test-" });
     await Deno.chmod(dir, 0o755);
     const d = await startDaemon({ dir, layers: { "001-base.yaml": BASE } });
     try {
@@ -375,7 +376,7 @@ Deno.test("api: run --args replaces a service's default arguments", async () => 
 });
 
 Deno.test("api: a truncated state file gives a clean start with a warning; SIGINT stops", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "pebble-test-" });
+  const dir = await tempDir({ prefix: "pebble-test-" });
   await Deno.writeTextFile(join(dir, ".pebble.state"), '{"format":"pebble-ts-state/1","gen');
   const d = await startDaemon({ dir });
   let stopped = false;

@@ -3,6 +3,7 @@
  * leave nothing behind (the connection is closed, the process group is killed).
  */
 
+import { tempDir } from "./_tmp.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CheckFailure, errorDetails, newChecker } from "../server/checks/checker.ts";
@@ -64,7 +65,7 @@ Deno.test("checkers: exec success, exit status with output, environment", async 
     await failure(newChecker(execCheck("sh -c 'exit 1' 'unclosed")).run(5000)),
     /^cannot parse command: /,
   );
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   await newChecker(
     execCheck(`sh -c 'test "$CHK_VAR" = yes && test "$(pwd)" = ${dir}'`, {
       environment: { CHK_VAR: "yes" },
@@ -75,7 +76,7 @@ Deno.test("checkers: exec success, exit status with output, environment", async 
 });
 
 Deno.test("checkers: a hanging exec check is killed at its timeout, with its group", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const pids = join(dir, "pids");
   const checker = newChecker(
     execCheck(`sh -c 'sleep 1000 & echo $! > ${pids}; echo $$ >> ${pids}; wait'`),

@@ -4,12 +4,13 @@
  * `on-check-failure` (restart, shutdown, success-shutdown).
  */
 
+import { tempDir } from "./_tmp.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runCli, startDaemon, waitFor } from "./_helpers.ts";
 
 Deno.test("cli: checks, check, health, start-checks, stop-checks", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "pebble-test-" });
+  const dir = await tempDir({ prefix: "pebble-test-" });
   const flag = join(dir, "flag");
   await Deno.writeTextFile(flag, "");
   const d = await startDaemon({
@@ -152,7 +153,7 @@ checks:
 }
 
 Deno.test("on-check-failure: restart restarts the service", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "pebble-test-" });
+  const dir = await tempDir({ prefix: "pebble-test-" });
   const pids = join(dir, "pids");
   const flag = join(dir, "flag");
   const d = await startDaemon({ dir, layers: failureLayer("restart", pids, flag) });
@@ -175,7 +176,7 @@ Deno.test("on-check-failure: restart restarts the service", async () => {
 
 for (const [action, code] of [["shutdown", 11], ["success-shutdown", 0]] as const) {
   Deno.test(`on-check-failure: ${action} stops the daemon with exit code ${code}`, async () => {
-    const dir = await Deno.makeTempDir({ prefix: "pebble-test-" });
+    const dir = await tempDir({ prefix: "pebble-test-" });
     const pids = join(dir, "pids");
     const flag = join(dir, "flag");
     const d = await startDaemon({ dir, layers: failureLayer(action, pids, flag) });

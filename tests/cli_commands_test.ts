@@ -1,6 +1,7 @@
 // The CLI commands end to end against a fake daemon (node:http on a temporary unix
 // socket), run in-process with captured output; plus help output and the program itself.
 
+import { tempDir } from "./_tmp.ts";
 import assert from "node:assert/strict";
 import http from "node:http";
 import { runCli } from "../client/cli/_main.ts";
@@ -18,7 +19,7 @@ interface Fake {
 }
 
 async function startFake(handler: Handler): Promise<Fake> {
-  const dir = await Deno.makeTempDir({ prefix: "pebble-cli-test-" });
+  const dir = await tempDir({ prefix: "pebble-cli-test-" });
   const socket = `${dir}/.pebble.socket`;
   const requests: Fake["requests"] = [];
   const server = http.createServer((req, res) => {

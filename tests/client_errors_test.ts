@@ -1,3 +1,4 @@
+import { tempDir } from "./_tmp.ts";
 import assert from "node:assert/strict";
 import {
   APIError,
@@ -90,7 +91,7 @@ Deno.test("malformed JSON in a success response throws ProtocolError", async () 
 });
 
 Deno.test("a missing socket throws ConnectionError naming the path", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   try {
     using client = new Client({ socketPath: `${dir}/.pebble.socket` });
     await assert.rejects(() => client.getSystemInfo(), (err: unknown) => {
@@ -106,7 +107,7 @@ Deno.test("a missing socket throws ConnectionError naming the path", async () =>
 });
 
 Deno.test("a refused connection throws ConnectionError naming the socket", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   try {
     // A socket file nobody listens on: bind, move the file away, close the listener.
     const listener = Deno.listen({ transport: "unix", path: `${dir}/bound.socket` });

@@ -1,6 +1,7 @@
 // A tiny fake Pebble daemon for client unit tests: answers canned responses on a unix
 // socket (or TCP port) in a temp dir and records the requests it received.
 
+import { tempDir } from "./_tmp.ts";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 
 /** A request the fake server received. */
@@ -58,7 +59,7 @@ export class FakePebble {
 
   /** Starts a fake daemon on a unix socket, or on a TCP port when `tcp` is true. */
   static async start(options: { tcp?: boolean } = {}): Promise<FakePebble> {
-    const dir = await Deno.makeTempDir({ prefix: "pebble-client-test-" });
+    const dir = await tempDir({ prefix: "pebble-client-test-" });
     const holder: { fake?: FakePebble } = {};
     const server = createServer((req, res) => holder.fake!.#handle(req, res));
     const fake = holder.fake = new FakePebble(dir, server);

@@ -1,3 +1,4 @@
+import { tempDir } from "./_tmp.ts";
 import assert from "node:assert/strict";
 import { createServer as createHttpServer } from "node:http";
 import { createServer as createNetServer, type Server } from "node:net";
@@ -9,7 +10,7 @@ async function listen(server: Server, path: string): Promise<void> {
 }
 
 Deno.test("unix transport: content-length, chunked, streamed request, keep-alive reuse", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const sock = join(dir, "s.sock");
   let connections = 0;
   const seen: string[] = [];
@@ -62,7 +63,7 @@ Deno.test("unix transport: content-length, chunked, streamed request, keep-alive
 });
 
 Deno.test("unix transport: body until close, truncated body, abort", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const sock = join(dir, "s.sock");
   const server = createNetServer((socket) => {
     socket.once("data", (data) => {

@@ -1,6 +1,7 @@
 // `pebble enter` (Pebble as a container entrypoint) and the daemon's environment variables
 // PEBBLE_PERSIST, PEBBLE_COPY_ONCE and PEBBLE_DEBUG.
 
+import { tempDir } from "./_tmp.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Client } from "../mod.ts";
@@ -15,7 +16,7 @@ services:
 `;
 
 async function tempPebble(): Promise<{ dir: string; env: Record<string, string> }> {
-  const dir = await Deno.makeTempDir({ prefix: "pebble-test-" });
+  const dir = await tempDir({ prefix: "pebble-test-" });
   return { dir, env: { PEBBLE: dir, PEBBLE_SOCKET: join(dir, ".pebble.socket") } };
 }
 
@@ -105,7 +106,7 @@ Deno.test("enter start: the daemon keeps running after the subcommand", async ()
 });
 
 Deno.test("env: PEBBLE_COPY_ONCE copies into an empty $PEBBLE only", async () => {
-  const src = await Deno.makeTempDir();
+  const src = await tempDir();
   await writeLayers(src, { "001-base.yaml": LAYER });
   await Deno.writeTextFile(join(src, "run.sh"), "#!/bin/sh\n");
   await Deno.chmod(join(src, "run.sh"), 0o755);

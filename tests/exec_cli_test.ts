@@ -3,6 +3,7 @@
  * real terminal (tmux) the remote terminal, raw mode restored, Ctrl-C.
  */
 
+import { tempDir } from "./_tmp.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ROOT, runCli, startDaemon, waitFor } from "./_helpers.ts";
@@ -63,7 +64,7 @@ async function inTmux(
   fn: (pane: () => string, keys: (...k: string[]) => void) => Promise<void>,
 ): Promise<void> {
   const sock = `pebble-test-${crypto.randomUUID().slice(0, 8)}`;
-  const dir = await Deno.makeTempDir({ prefix: "pebble-tmux-" });
+  const dir = await tempDir({ prefix: "pebble-tmux-" });
   const file = join(dir, "script.sh");
   await Deno.writeTextFile(file, script + "\nexec sleep 600\n");
   const tmux = (...args: string[]) =>
@@ -91,7 +92,7 @@ Deno.test({
   ignore: !HAVE_TMUX,
   fn: async () => {
     const d = await startDaemon();
-    const out = await Deno.makeTempDir({ prefix: "pebble-tty-" });
+    const out = await tempDir({ prefix: "pebble-tty-" });
     try {
       const cli = `${shellEnv(d.env)} '${Deno.execPath()}' run -A '${join(ROOT, "main.ts")}'`;
       const script = `cd '${out}'
@@ -119,7 +120,7 @@ Deno.test({
   ignore: !HAVE_TMUX,
   fn: async () => {
     const d = await startDaemon();
-    const out = await Deno.makeTempDir({ prefix: "pebble-tty-" });
+    const out = await tempDir({ prefix: "pebble-tty-" });
     try {
       const cli = `${shellEnv(d.env)} '${Deno.execPath()}' run -A '${join(ROOT, "main.ts")}'`;
       const remote =

@@ -2,6 +2,7 @@
  * Exec end to end: the real daemon (a subprocess) driven by the TypeScript client.
  */
 
+import { tempDir } from "./_tmp.ts";
 import assert from "node:assert/strict";
 import { APIError, ChangeError, Client, ExecError } from "../mod.ts";
 import { type DaemonProcess, IS_ROOT, startDaemon, waitFor } from "./_helpers.ts";
@@ -201,7 +202,7 @@ Deno.test({
 });
 
 Deno.test("exec: service-context inherits the service; options override it", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "pebble-ctx-" });
+  const dir = await tempDir({ prefix: "pebble-ctx-" });
   const layer = `
 services:
   svc:

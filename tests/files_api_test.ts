@@ -3,6 +3,7 @@
  * directories, remove; the errors Pebble reports; atomic replacement; torn uploads.
  */
 
+import { tempDir } from "./_tmp.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type DaemonProcess, rawRequest, startDaemon, waitFor } from "./_helpers.ts";
@@ -22,7 +23,7 @@ function upload(files: unknown[], parts: [string, string][], end = true): string
 
 async function withDaemon(fn: (d: DaemonProcess, dir: string) => Promise<void>) {
   const d = await startDaemon();
-  const dir = await Deno.makeTempDir({ prefix: "pebble-files-" });
+  const dir = await tempDir({ prefix: "pebble-files-" });
   try {
     await fn(d, dir);
   } finally {

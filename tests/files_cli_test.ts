@@ -1,5 +1,6 @@
 /** The file commands of the CLI end to end: ls, mkdir, rm, push, pull, with Pebble's output. */
 
+import { tempDir } from "./_tmp.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runCli, startDaemon } from "./_helpers.ts";
@@ -7,7 +8,7 @@ import { formatAmount, modeString, parseGlob } from "../client/cli/cmd_ls.ts";
 
 Deno.test("files cli: ls, mkdir, rm, push and pull", async () => {
   const d = await startDaemon();
-  const dir = await Deno.makeTempDir({ prefix: "pebble-files-" });
+  const dir = await tempDir({ prefix: "pebble-files-" });
   // Messages are wrapped at the terminal width, as Pebble wraps them: unwrap them.
   const run = async (...args: string[]) => {
     const out = await runCli(args, d.env);

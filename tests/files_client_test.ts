@@ -3,6 +3,7 @@
  * modes, pushPath/pullPath trees, exists/isDir, and a large file in bounded memory.
  */
 
+import { tempDir } from "./_tmp.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { APIError, MultiPushPullError, PathError } from "../mod.ts";
@@ -10,7 +11,7 @@ import { type DaemonProcess, IS_ROOT, startDaemon } from "./_helpers.ts";
 
 async function withDaemon(fn: (d: DaemonProcess, dir: string) => Promise<void>) {
   const d = await startDaemon();
-  const dir = await Deno.makeTempDir({ prefix: "pebble-files-" });
+  const dir = await tempDir({ prefix: "pebble-files-" });
   try {
     await fn(d, dir);
   } finally {

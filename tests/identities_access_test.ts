@@ -2,6 +2,7 @@
 // over the unix socket (as root, which is also the daemon's user when tests run as root,
 // and as nobody) and over --http with and without HTTP Basic credentials.
 
+import { tempDir } from "./_tmp.ts";
 import assert from "node:assert/strict";
 import { IS_ROOT, rawRequest, startDaemon } from "./_helpers.ts";
 
@@ -153,7 +154,7 @@ Deno.test({
   name: "identities access: another local user (nobody) by default and with identities",
   ignore: !IS_ROOT,
   fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "pebble-test-" });
+    const dir = await tempDir({ prefix: "pebble-test-" });
     await Deno.chmod(dir, 0o755);
     const d = await startDaemon({ dir });
     try {

@@ -1,6 +1,7 @@
 // /v1/identities over the API, the client and the CLI: Pebble's validation messages,
 // all-or-nothing changes, masking, persistence across a restart, `run --identities`.
 
+import { tempDir } from "./_tmp.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { APIError } from "../mod.ts";
@@ -164,7 +165,7 @@ Deno.test("identities api: identities survive a restart; client replace/remove",
 });
 
 Deno.test("identities api: cert identities are validated and stored (PEM shown masked)", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const key = join(dir, "key.pem");
   const cert = join(dir, "cert.pem");
   const made = await new Deno.Command("openssl", {
@@ -204,7 +205,7 @@ Deno.test("identities api: cert identities are validated and stored (PEM shown m
 });
 
 Deno.test("identities api: run --identities seeds them; a bad file refuses to start", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "pebble-test-" });
+  const dir = await tempDir({ prefix: "pebble-test-" });
   const file = join(dir, "ids.yaml");
   await Deno.writeTextFile(
     file,

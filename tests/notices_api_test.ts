@@ -4,6 +4,7 @@
  * user scoping; driven with the typed client and raw HTTP.
  */
 
+import { tempDir } from "./_tmp.ts";
 import assert from "node:assert/strict";
 import { APIError, type Notice } from "../mod.ts";
 import { IS_ROOT, rawRequest, startDaemon } from "./_helpers.ts";
@@ -251,7 +252,7 @@ Deno.test({
   name: "notices: a non-root user (nobody) records under its UID and sees its own and public",
   ignore: !IS_ROOT,
   fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "pebble-test-" });
+    const dir = await tempDir({ prefix: "pebble-test-" });
     await Deno.chmod(dir, 0o755);
     const d = await startDaemon({ dir });
     try {

@@ -1,6 +1,7 @@
 // Services against the real daemon: order of start and stop, statuses, errors,
 // kill-delay, process groups, daemon shutdown, orphan reaping, replan, --hold, users.
 
+import { tempDir } from "./_tmp.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { APIError, ChangeError } from "../mod.ts";
@@ -147,7 +148,7 @@ Deno.test("bad requests get Pebble's errors and change nothing", async () => {
 });
 
 Deno.test("kill-delay: SIGTERM is ignored, SIGKILL follows; a forking service leaves nothing", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "pebble-test-" });
+  const dir = await tempDir({ prefix: "pebble-test-" });
   const d = await startDaemon({
     dir,
     layers: {
@@ -179,7 +180,7 @@ kill-delay: 300ms`,
 });
 
 Deno.test("daemon SIGTERM stops all services in reverse order and exits 0", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "pebble-test-" });
+  const dir = await tempDir({ prefix: "pebble-test-" });
   const d = await startDaemon({
     dir,
     layers: {

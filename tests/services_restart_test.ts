@@ -1,6 +1,7 @@
 // Auto-restart and actions: crash loops with growing, capped delays, backoff reset,
 // every on-success/on-failure action with the daemon's exit codes, on-check-failure.
 
+import { tempDir } from "./_tmp.ts";
 import assert from "node:assert/strict";
 import { ChangeError } from "../mod.ts";
 import { startDaemon, startInProcess, waitFor, writeLayers } from "./_helpers.ts";
@@ -56,7 +57,7 @@ backoff-limit: 100ms`,
 });
 
 Deno.test("backoff resets after the service stays up for backoff-limit", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "pebble-test-" });
+  const dir = await tempDir({ prefix: "pebble-test-" });
   const d = await startDaemon({
     dir,
     layers: {
@@ -137,7 +138,7 @@ Deno.test("on-*: ignore leaves the service inactive (success) or in error (failu
 });
 
 Deno.test("on-check-failure: restart, ignore and shutdown", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "pebble-test-" });
+  const dir = await tempDir({ prefix: "pebble-test-" });
   await writeLayers(dir, {
     "001-base.yaml": "services:\n" +
       svc("r", "command: sleep 1000\non-check-failure: {chk: restart}\nbackoff-delay: 10ms") +

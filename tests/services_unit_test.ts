@@ -1,6 +1,7 @@
 // Unit tests of the pure parts of services: backoff and jitter, actions, statuses,
 // user/group resolution, the log ring buffer and its line cutting.
 
+import { tempDir } from "./_tmp.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { buildPlan, parseLayer } from "../plan/mod.ts";
@@ -68,7 +69,7 @@ Deno.test("states map to the API's statuses", () => {
 });
 
 Deno.test("resolveUserGroup follows Pebble's rules and messages", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await tempDir();
   const passwd = join(dir, "passwd");
   const group = join(dir, "group");
   await Deno.writeTextFile(

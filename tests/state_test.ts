@@ -1,3 +1,4 @@
+import { tempDir } from "./_tmp.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { JournalStore, StateStore, StoredRecord } from "../server/state/journal.ts";
@@ -8,7 +9,7 @@ import { setLogSink } from "../server/log.ts";
 setLogSink(() => {});
 
 async function tempState(): Promise<{ dir: string; path: string }> {
-  const dir = await Deno.makeTempDir({ prefix: "pebble-state-" });
+  const dir = await tempDir({ prefix: "pebble-state-" });
   return { dir, path: join(dir, ".pebble.state") };
 }
 

@@ -4,8 +4,10 @@ Usage: python3 ops_client.py SOCKET
 Prints "ok <check>" lines; exits non-zero on the first failure.
 """
 
+import atexit
 import datetime
 import os
+import shutil
 import signal
 import sys
 
@@ -91,6 +93,7 @@ check("notices by key", len(client.get_notices(keys=["example.com/other"])) == 0
 # ops parses in one piece).
 import tempfile
 base = tempfile.mkdtemp(prefix="pebble-ops-")
+atexit.register(shutil.rmtree, base, True)
 client.push(f"{base}/conf/app.yaml", "port: 8080\n", make_dirs=True, permissions=0o600)
 with client.pull(f"{base}/conf/app.yaml") as f:
     check("push/pull text", f.read() == "port: 8080\n")
@@ -183,6 +186,7 @@ except pebble.ChangeError as e:
 # Juju turns into pebble-check-failed / pebble-check-recovered events.
 import time
 flag_dir = tempfile.mkdtemp(prefix="pebble-ops-checks-")
+atexit.register(shutil.rmtree, flag_dir, True)
 flag = f"{flag_dir}/down"
 client.add_layer("checks", {
     "checks": {
