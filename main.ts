@@ -4,5 +4,5 @@
 import { runCli } from "./client/cli/_main.ts";
 
 if (import.meta.main) {
-  Deno.exit(await runCli(Deno.args));
+  Deno.exit(await runCli(Deno.args, { server: () => import("./server/run.ts") }));
 }

@@ -5,36 +5,11 @@
  * @module
  */
 
+import type { RunningDaemon, RunOptions } from "../client/cli/_daemon.ts";
 import { join } from "node:path";
 import { Daemon, DaemonError } from "./daemon.ts";
-import { logDebug, logNotice } from "./log.ts";
+import { logDebug, logNotice, setLogSink } from "./log.ts";
 import { startReaper } from "./process/mod.ts";
-
-/** Options of `pebble run`, as the CLI parsed them. */
-export interface RunOptions {
-  pebbleDir: string;
-  socketPath: string;
-  createDirs?: boolean;
-  hold?: boolean;
-  httpAddress?: string;
-  /** HTTPS needs TLS identities, which are not implemented yet. */
-  httpsAddress?: string;
-  verbose?: boolean;
-  /** `--args SERVICE ARGS... ;` per service. */
-  args?: Record<string, string[]>;
-  /** `--identities FILE`, already read: identities in the API's JSON shape (null: remove). */
-  identities?: Record<string, unknown>;
-}
-
-/** A daemon started by {@link launchDaemon}. */
-export interface RunningDaemon {
-  /** Settles once the default services have started (at once with `hold`). */
-  ready: Promise<void>;
-  /** Asks the daemon to stop (as a signal would, without the log line). */
-  stop(): void;
-  /** Resolves to the process exit code once the daemon has stopped. */
-  exit: Promise<number>;
-}
 
 /**
  * `PEBBLE_COPY_ONCE`: copies `src` into `dest` when `dest` is empty or missing, as
@@ -175,4 +150,9 @@ async function seedIdentities(daemon: Daemon, raw: Record<string, unknown>): Pro
 export async function runDaemon(opts: RunOptions): Promise<number> {
   const running = await launchDaemon(opts);
   return typeof running === "number" ? running : await running.exit;
+}
+
+/** Drops the daemon's own log lines (`pebble enter` with a subcommand that prints). */
+export function silenceLog(): void {
+  setLogSink(() => {});
 }

@@ -3,6 +3,7 @@
 // `okay` share with Canonical Pebble ($XDG_CONFIG_HOME/pebble/cli.json).
 
 import type { Client } from "../client.ts";
+import type { ServerMode } from "./_daemon.ts";
 import type { CommandSpec, ParsedArgs } from "./_flags.ts";
 import { VERSION } from "../../version.ts";
 
@@ -21,6 +22,8 @@ export interface CliContextOptions {
   now?: () => Date;
   /** Client version to report (default: this program's). */
   version?: string;
+  /** Loads server mode, for `run` and `enter` (main.ts passes server/run.ts). */
+  server?: () => Promise<ServerMode>;
 }
 
 /** A command module's export: its spec and what it does. */
@@ -79,6 +82,7 @@ export class CliContext {
   readonly socketPath: string;
   /** `$PEBBLE_BASEURL`, when set. */
   readonly baseUrl: string | undefined;
+  readonly #server: (() => Promise<ServerMode>) | undefined;
   #client: Client | undefined;
 
   constructor(options: CliContextOptions = {}) {
@@ -90,6 +94,13 @@ export class CliContext {
     this.socketPath = this.env("PEBBLE_SOCKET") ||
       `${this.pebbleDir.replace(/\/+$/, "") || ""}/.pebble.socket`;
     this.baseUrl = this.env("PEBBLE_BASEURL") || undefined;
+    this.#server = options.server;
+  }
+
+  /** Server mode; an error when this program was built without it. */
+  async server(): Promise<ServerMode> {
+    if (!this.#server) throw new CliError("this program has no server mode");
+    return await this.#server();
   }
 
   /** Writes to stdout. */

@@ -61,7 +61,7 @@ These subcommands are currently supported:
     const sub = args.rest("<subcommand>");
     const options = await runOptionsFrom(ctx, args);
     if (typeof options === "number") return options;
-    const { launchDaemon, runDaemon } = await import("../../server/run.ts");
+    const { launchDaemon, runDaemon, silenceLog } = await ctx.server();
     if (sub.length === 0) return await runDaemon(options);
 
     const name = sub[0];
@@ -87,8 +87,7 @@ These subcommands are currently supported:
     options.hold = !run;
     const verbose = ctx.env("PEBBLE_VERBOSE") === "1" || args.bool("verbose");
     if (flags & SILENCE_LOGGING && !verbose) {
-      const { setLogSink } = await import("../../server/log.ts");
-      setLogSink(() => {});
+      silenceLog();
     }
     const running = await launchDaemon(options);
     if (typeof running === "number") return running;

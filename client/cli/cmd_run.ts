@@ -3,7 +3,7 @@
 import { DISPLAY_NAME, PROGRAM_NAME } from "./_commands.ts";
 import { type CliContext, type Command, extraArgsError } from "./_context.ts";
 import type { OptionSpec, ParsedArgs } from "./_flags.ts";
-import type { RunOptions } from "../../server/run.ts";
+import type { RunOptions } from "./_daemon.ts";
 
 /** The options `run` (and later `enter`) share, in Pebble's order. */
 export const RUN_OPTIONS: readonly OptionSpec[] = [
@@ -79,8 +79,7 @@ ${PROGRAM_NAME} run --args myservice --port 8080 \\; --hold`,
     const options = await runOptionsFrom(ctx, args);
     if (typeof options === "number") return options;
     try {
-      const { runDaemon } = await import("../../server/run.ts");
-      return await runDaemon(options);
+      return await (await ctx.server()).runDaemon(options);
     } catch (err) {
       ctx.err(`cannot run daemon: ${(err as Error).message}\n`);
       return 1;
