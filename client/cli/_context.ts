@@ -141,20 +141,34 @@ export class CliContext {
     return `${configDir.replace(/\/+$/, "")}/pebble/cli.json`;
   }
 
-  /** Loads this socket's CLI state (zero times when there is none). */
+  /**
+   * Loads this socket's CLI state (zero times when there is none).
+   * @throws {CliError} `cannot load CLI state: ...`
+   */
   async loadCliState(): Promise<CliState> {
-    const full = await this.#loadFull();
-    return full.pebble[this.socketPath] ?? emptyCliState();
+    try {
+      const full = await this.#loadFull();
+      return full.pebble[this.socketPath] ?? emptyCliState();
+    } catch (err) {
+      throw new CliError(`cannot load CLI state: ${(err as Error).message}`);
+    }
   }
 
-  /** Saves this socket's CLI state, keeping the other sockets' entries. */
+  /**
+   * Saves this socket's CLI state, keeping the other sockets' entries.
+   * @throws {CliError} `cannot save CLI state: ...`
+   */
   async saveCliState(state: CliState): Promise<void> {
-    const full = await this.#loadFull();
-    full.pebble[this.socketPath] = state;
-    const path = this.cliStatePath();
-    const dir = path.slice(0, path.lastIndexOf("/"));
-    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-    await Deno.writeTextFile(path, stringifyFullState(full), { mode: 0o600 });
+    try {
+      const full = await this.#loadFull();
+      full.pebble[this.socketPath] = state;
+      const path = this.cliStatePath();
+      const dir = path.slice(0, path.lastIndexOf("/"));
+      await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+      await Deno.writeTextFile(path, stringifyFullState(full), { mode: 0o600 });
+    } catch (err) {
+      throw new CliError(`cannot save CLI state: ${(err as Error).message}`);
+    }
   }
 
   async #loadFull(): Promise<FullCliState> {

@@ -88,3 +88,9 @@ export async function warnMaintenance(ctx: CliContext): Promise<void> {
 export function fmtRawTime(raw: string, absTime: boolean, now: Date): string {
   return absTime ? rawToRFC3339(raw) : humanTime(rawDate(raw), now);
 }
+
+/** The `last-repeated` of the last notice listed, as the CLI state file keeps it. */
+export function lastRepeatedOf(list: RawObject[]): string {
+  const raw = rawString(list[list.length - 1], "last-repeated");
+  return isZeroRawTime(raw) ? "0001-01-01T00:00:00Z" : rawToRFC3339Nano(raw);
+}

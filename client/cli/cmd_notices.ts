@@ -1,12 +1,12 @@
 // `pebble notices`: list the notices not yet acknowledged with `pebble okay`.
 
 import { PROGRAM_NAME } from "./_commands.ts";
-import { CliError, type Command, extraArgsError, isZeroTime } from "./_context.ts";
+import { type Command, extraArgsError, isZeroTime } from "./_context.ts";
 import { tabulate } from "./_format.ts";
 import { ABS_TIME_OPTION, FORMAT_OPTION, printStructured } from "./_options.ts";
 import {
   fmtRawTime,
-  isZeroRawTime,
+  lastRepeatedOf,
   rawArray,
   rawNumber,
   type RawObject,
@@ -82,12 +82,7 @@ another user's notices.`,
     if (args.extra.length > 0) throw extraArgsError();
     const uid = uint32Flag("uid", args.isSet("uid") ? args.string("uid") : undefined);
     const timeout = durationFlag("timeout", args.string("timeout"));
-    let state;
-    try {
-      state = await ctx.loadCliState();
-    } catch (err) {
-      throw new CliError(`cannot load CLI state: ${(err as Error).message}`);
-    }
+    const state = await ctx.loadCliState();
     const okayed = state.noticesLastOkayed;
     const query = {
       users: args.string("users") || undefined,
@@ -105,15 +100,8 @@ another user's notices.`,
     });
     const list = rawArray(resp.result);
     if (list.length > 0) {
-      const last = rawString(list[list.length - 1], "last-repeated");
-      state.noticesLastListed = isZeroRawTime(last)
-        ? "0001-01-01T00:00:00Z"
-        : rawToRFC3339Nano(last);
-      try {
-        await ctx.saveCliState(state);
-      } catch (err) {
-        throw new CliError(`cannot save CLI state: ${(err as Error).message}`);
-      }
+      state.noticesLastListed = lastRepeatedOf(list);
+      await ctx.saveCliState(state);
     }
     const format = args.string("format");
     if (format === "text") {

@@ -17,12 +17,7 @@ will again show up until the next '${PROGRAM_NAME} okay'.`,
   async run(ctx, args) {
     if (args.extra.length > 0) throw extraArgsError();
     const onlyWarnings = args.bool("warnings");
-    let state;
-    try {
-      state = await ctx.loadCliState();
-    } catch (err) {
-      throw new CliError(`cannot load CLI state: ${(err as Error).message}`);
-    }
+    const state = await ctx.loadCliState();
     let okayedWarnings = false;
     if (!isZeroTime(state.warningsLastListed)) {
       okayedWarnings = true;
@@ -33,11 +28,7 @@ will again show up until the next '${PROGRAM_NAME} okay'.`,
       okayedNotices = true;
       state.noticesLastOkayed = state.noticesLastListed;
     }
-    try {
-      await ctx.saveCliState(state);
-    } catch (err) {
-      throw new CliError(`cannot save CLI state: ${(err as Error).message}`);
-    }
+    await ctx.saveCliState(state);
     if (onlyWarnings && !okayedWarnings) {
       throw new CliError(`no warnings have been listed; try '${PROGRAM_NAME} warnings'`);
     }

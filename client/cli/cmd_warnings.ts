@@ -12,14 +12,13 @@ import {
 import { ABS_TIME_OPTION, FORMAT_OPTION, printStructured, UNICODE_OPTION } from "./_options.ts";
 import {
   fmtRawTime,
-  isZeroRawTime,
+  lastRepeatedOf,
   rawArray,
   rawNumber,
   type RawObject,
   rawObject,
   rawString,
   rawTimestamp,
-  rawToRFC3339Nano,
 } from "./_raw.ts";
 import { parseDuration } from "../_time.ts";
 
@@ -113,11 +112,7 @@ Warnings expire automatically, and once expired they are forgotten.`,
     let state;
     let after: string | undefined;
     if (!all) {
-      try {
-        state = await ctx.loadCliState();
-      } catch (err) {
-        throw new CliError(`cannot load CLI state: ${(err as Error).message}`);
-      }
+      state = await ctx.loadCliState();
       if (!isZeroTime(state.warningsLastOkayed)) after = state.warningsLastOkayed;
     }
     let list: RawObject[];
@@ -131,15 +126,8 @@ Warnings expire automatically, and once expired they are forgotten.`,
       throw new CliError(`cannot get notices: ${(err as Error).message}`);
     }
     if (state && list.length > 0) {
-      const lastRepeated = rawString(list[list.length - 1], "last-repeated");
-      state.warningsLastListed = isZeroRawTime(lastRepeated)
-        ? "0001-01-01T00:00:00Z"
-        : rawToRFC3339Nano(lastRepeated);
-      try {
-        await ctx.saveCliState(state);
-      } catch (err) {
-        throw new CliError(`cannot save CLI state: ${(err as Error).message}`);
-      }
+      state.warningsLastListed = lastRepeatedOf(list);
+      await ctx.saveCliState(state);
     }
     const format = args.string("format");
     if (format === "text") {
