@@ -151,20 +151,12 @@ export class CheckManager {
    * @throws {ChecksNotFoundError} when a name is not in the plan (nothing is started).
    */
   startChecks(names: string[]): string[] {
-    const plan = this.plans.plan();
-    const missing = names.filter((n) => !Object.hasOwn(plan.checks, n));
-    if (missing.length) throw new ChecksNotFoundError(missing);
+    const plan = this.planWith(names);
     const started: string[] = [];
     for (const name of names) {
-      const data = this.checks.get(name);
-      if (!data) {
-        logNotice(`check ${name} is in the plan but not known to the manager`);
-        continue;
-      }
-      if (data.changeId !== "") continue;
-      const config = plan.checks[name];
-      const changeId = this.performCheckChange(withServiceContext(plan, config));
-      this.updateCheckData(config, changeId, "", 0, 0);
+      const data = this.known(name);
+      if (!data || data.changeId !== "") continue;
+      this.startCheck(plan, plan.checks[name]);
       started.push(name);
     }
     this.runner.schedule();
@@ -177,17 +169,11 @@ export class CheckManager {
    * @throws {ChecksNotFoundError} when a name is not in the plan (nothing is stopped).
    */
   stopChecks(names: string[]): string[] {
-    const plan = this.plans.plan();
-    const missing = names.filter((n) => !Object.hasOwn(plan.checks, n));
-    if (missing.length) throw new ChecksNotFoundError(missing);
+    const plan = this.planWith(names);
     const stopped: string[] = [];
     for (const name of names) {
-      const data = this.checks.get(name);
-      if (!data) {
-        logNotice(`check ${name} is in the plan but not known to the manager`);
-        continue;
-      }
-      if (data.changeId === "") continue;
+      const data = this.known(name);
+      if (!data || data.changeId === "") continue;
       const change = this.state.changes.get(data.changeId);
       if (change) {
         this.endChange(change);
@@ -211,16 +197,32 @@ export class CheckManager {
   replan(): void {
     const plan = this.plans.plan();
     for (const config of Object.values(plan.checks)) {
-      const data = this.checks.get(config.name);
-      if (!data) {
-        logNotice(`check ${config.name} is in the plan but not known to the manager`);
-        continue;
-      }
-      if (config.startup === "disabled" || data.changeId !== "") continue;
-      const changeId = this.performCheckChange(withServiceContext(plan, config));
-      this.updateCheckData(config, changeId, "", 0, 0);
+      const data = this.known(config.name);
+      if (!data || config.startup === "disabled" || data.changeId !== "") continue;
+      this.startCheck(plan, config);
     }
     this.runner.schedule();
+  }
+
+  /** The plan, once every name is a check in it (else nothing is done). */
+  private planWith(names: string[]): Plan {
+    const plan = this.plans.plan();
+    const missing = names.filter((n) => !Object.hasOwn(plan.checks, n));
+    if (missing.length) throw new ChecksNotFoundError(missing);
+    return plan;
+  }
+
+  /** The manager's data for a check of the plan (logged when there is none). */
+  private known(name: string): CheckData | undefined {
+    const data = this.checks.get(name);
+    if (!data) logNotice(`check ${name} is in the plan but not known to the manager`);
+    return data;
+  }
+
+  /** Starts a check that is not running, in a new perform-check change. */
+  private startCheck(plan: Plan, config: Check): void {
+    const changeId = this.performCheckChange(withServiceContext(plan, config));
+    this.updateCheckData(config, changeId, "", 0, 0);
   }
 
   /**
@@ -285,9 +287,7 @@ export class CheckManager {
       else this.updateCheckData(config, "", "", 0, 0);
     }
     for (const config of Object.values(plan.checks)) {
-      if (!newOrModified.has(config.name)) continue;
-      const changeId = this.performCheckChange(withServiceContext(plan, config));
-      this.updateCheckData(config, changeId, "", 0, 0);
+      if (newOrModified.has(config.name)) this.startCheck(plan, config);
     }
     this.runner.schedule();
   }
