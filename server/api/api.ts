@@ -16,7 +16,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { TrieRouter } from "hono/router/trie-router";
 import { ApiError, ApiResponse, error, RawResponse } from "./response.ts";
-import { directWriterOf } from "./direct_body.ts";
 import type { ApiDeps, ApiRequest, User } from "./context.ts";
 import { formatDuration } from "../../plan/duration.ts";
 import { logNotice } from "../log.ts";
@@ -198,7 +197,7 @@ export function buildApi(deps: ApiDeps, routes: Route[] = allRoutes()): ApiListe
         finish(r.status);
         return;
       }
-      sendRaw(res, r.response).then(() => finish(r.response.status), (e) => {
+      sendRaw(res, r).then(() => finish(r.response.status), (e) => {
         logNotice(`cannot write response: ${e?.message ?? e}`);
         res.destroy();
       });
@@ -232,22 +231,16 @@ function send(res: ServerResponse, r: ApiResponse): void {
   res.end(body);
 }
 
-async function sendRaw(res: ServerResponse, r: Response): Promise<void> {
+async function sendRaw(res: ServerResponse, r: RawResponse): Promise<void> {
   const headers: Record<string, string> = {};
-  r.headers.forEach((v, k) => (headers[k] = v));
-  res.writeHead(r.status, headers);
-  if (!r.body) {
-    res.end();
-    return;
-  }
-  const direct = directWriterOf(r.body);
-  if (direct) {
-    await direct(res);
-    res.end();
-    return;
-  }
-  for await (const chunk of r.body) {
-    if (!res.write(chunk)) await new Promise((ok) => res.once("drain", ok));
+  r.response.headers.forEach((v, k) => (headers[k] = v));
+  res.writeHead(r.response.status, headers);
+  if (r.write) {
+    await r.write(res);
+  } else if (r.response.body) {
+    for await (const chunk of r.response.body) {
+      if (!res.write(chunk)) await new Promise((ok) => res.once("drain", ok));
+    }
   }
   res.end();
 }

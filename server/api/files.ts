@@ -15,7 +15,7 @@ import { Accounts, checkCanChown, resolveOwner } from "../files/accounts.ts";
 import { makeDirectory, parsePermissions, removePath } from "../files/dirs.ts";
 import { FileError, goQuote, nonAbsolute } from "../files/errors.ts";
 import { listFiles } from "../files/list.ts";
-import { newBoundary, readFilesBody } from "../files/read.ts";
+import { newBoundary, writeFilesBody } from "../files/read.ts";
 import { writeFiles, type WriteItem } from "../files/write.ts";
 import { isAbsPath } from "../files/paths.ts";
 
@@ -61,16 +61,13 @@ async function getFiles(req: ApiRequest): Promise<ApiResponse | RawResponse> {
         return badRequest("must accept multipart/form-data");
       }
       const boundary = newBoundary();
-      const body = readFilesBody(
-        paths,
-        boundary,
-        (p) => securityWarn(req.user, "pull_file", `Pulling file ${p}`),
-      );
+      const onPath = (p: string) => securityWarn(req.user, "pull_file", `Pulling file ${p}`);
       return new RawResponse(
-        new Response(body, {
+        new Response(null, {
           status: 200,
           headers: { "content-type": `multipart/form-data; boundary=${boundary}` },
         }),
+        (out) => writeFilesBody(paths, boundary, onPath, out),
       );
     }
     case "list": {

@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { ServerResponse } from "node:http";
+
 const STATUS_TEXT: Record<number, string> = {
   200: "OK",
   202: "Accepted",
@@ -55,7 +57,15 @@ export class ApiResponse {
 
 /** A raw response that bypasses the envelope (for streams: files, logs, websockets). */
 export class RawResponse {
-  constructor(readonly response: Response) {}
+  /**
+   * `response` gives the status and headers, and the body unless `write` is given:
+   * then `write` produces the body straight onto the node:http response (honouring its
+   * back-pressure; the caller ends it), with no web-stream adapter on the way.
+   */
+  constructor(
+    readonly response: Response,
+    readonly write?: (out: ServerResponse) => Promise<void>,
+  ) {}
 }
 
 /** A sync response with status 200 (or `status`). */

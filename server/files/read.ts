@@ -9,7 +9,6 @@
 import { FileError, goQuote, nonAbsolute, osError } from "./errors.ts";
 import { isAbsPath } from "./paths.ts";
 import type { ServerResponse } from "node:http";
-import { withDirectWriter } from "../api/direct_body.ts";
 
 const CHUNK = 256 * 1024;
 const encoder = new TextEncoder();
@@ -75,63 +74,18 @@ class Framing {
   }
 }
 
-/**
- * The body of a read response for `paths`, streamed. `onPath` is called as each path
- * is reached (for the security log). The stream carries a direct writer (see
- * server/api/direct_body.ts) that the HTTP layer uses instead: it reads the files into a
- * small pool of reused buffers, one read ahead of the socket, so a transfer allocates
- * nothing per chunk and holds at most {@linkcode POOL} × {@linkcode CHUNK} bytes.
- */
-export function readFilesBody(
-  paths: string[],
-  boundary: string,
-  onPath: (path: string) => void = () => {},
-): ReadableStream<Uint8Array> {
-  async function* generate(): AsyncGenerator<Uint8Array> {
-    const results: Result[] = [];
-    const framing = new Framing(boundary);
-    for (const path of paths) {
-      onPath(path);
-      let file: Deno.FsFile;
-      try {
-        file = await openRegular(path);
-      } catch (e) {
-        results.push({ path, error: toFileError(e, path).toResult() });
-        continue;
-      }
-      let error: FileError | undefined;
-      try {
-        yield framing.fileHead(path);
-        for (;;) {
-          const buf = new Uint8Array(CHUNK);
-          let n: number | null;
-          try {
-            n = await file.read(buf);
-          } catch (e) {
-            error = osError("read", path, e);
-            break;
-          }
-          if (n === null) break;
-          yield buf.subarray(0, n);
-        }
-      } finally {
-        file.close();
-      }
-      results.push(error ? { path, error: error.toResult() } : { path });
-    }
-    yield framing.tail(results);
-  }
-  return withDirectWriter(
-    ReadableStream.from(generate()),
-    (out) => writeFilesBody(paths, boundary, onPath, out),
-  );
-}
-
 /** Buffers in flight at once: one being read from disk while others are being sent. */
 const POOL = 3;
 
 /** Writes the read response straight to `out`, with a bounded pool of reused buffers. */
-async function writeFilesBody(
+/**
+ * Writes the read response for `paths` straight to `out`: a `files` part per readable
+ * path, then the `response` part. `onPath` is called as each path is reached (for the
+ * security log). The files are read into a small pool of reused buffers, one read ahead
+ * of the socket, so a transfer allocates nothing per chunk and holds at most
+ * {@linkcode POOL} × {@linkcode CHUNK} bytes.
+ */
+export async function writeFilesBody(
   paths: string[],
   boundary: string,
   onPath: (path: string) => void,
