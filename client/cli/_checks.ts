@@ -3,6 +3,15 @@
 
 import type { CheckInfo } from "../checks.ts";
 import type { CliContext } from "./_context.ts";
+import type { OptionSpec } from "./_flags.ts";
+
+/** `--level`, shared by `checks` and `health`. */
+export const LEVEL_OPTION: OptionSpec = {
+  long: "level",
+  kind: "string",
+  choices: ["alive", "ready"],
+  help: "Check level to filter for",
+};
 
 /** The log lines of the first task of a change ([] when it has none). */
 export async function firstTaskLog(ctx: CliContext, changeId: string): Promise<string[]> {

@@ -4,7 +4,7 @@ import type { CheckInfo, CheckLevel } from "../checks.ts";
 import { type CliContext, type Command, extraArgsError } from "./_context.ts";
 import { tabulate } from "./_format.ts";
 import { FORMAT_OPTION, printStructured } from "./_options.ts";
-import { firstTaskLog, goCheckInfo } from "./_checks.ts";
+import { firstTaskLog, goCheckInfo, LEVEL_OPTION } from "./_checks.ts";
 
 const MAX_ERROR = 70;
 const encoder = new TextEncoder();
@@ -74,12 +74,7 @@ checks, optionally filtered by level and check names provided as positional
 arguments.`,
     options: [
       FORMAT_OPTION,
-      {
-        long: "level",
-        kind: "string",
-        choices: ["alive", "ready"],
-        help: "Check level to filter for",
-      },
+      LEVEL_OPTION,
     ],
     args: [{ name: "<check>", rest: true }],
   },

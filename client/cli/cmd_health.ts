@@ -3,6 +3,7 @@
 import type { CheckLevel } from "../checks.ts";
 import { type Command, extraArgsError } from "./_context.ts";
 import { FORMAT_OPTION, printStructured } from "./_options.ts";
+import { LEVEL_OPTION } from "./_checks.ts";
 
 /** The `health` command. */
 export const health: Command = {
@@ -17,12 +18,7 @@ If --format is passed either json or yaml, an exit code of 0 is returned for
 both healthy and unhealthy requested checks.`,
     options: [
       FORMAT_OPTION,
-      {
-        long: "level",
-        kind: "string",
-        choices: ["alive", "ready"],
-        help: "Check level to filter for",
-      },
+      LEVEL_OPTION,
     ],
     args: [{ name: "<check>", rest: true }],
   },
