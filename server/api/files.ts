@@ -11,7 +11,7 @@ import type { ApiRequest, User } from "./context.ts";
 import { ApiResponse, badRequest, error, RawResponse, sync } from "./response.ts";
 import { logNotice } from "../log.ts";
 import { parseMediaType } from "../../client/_multipart.ts";
-import { Accounts, checkCanChown, resolveOwner } from "../files/accounts.ts";
+import { checkCanChown, resolveOwner } from "../files/accounts.ts";
 import { makeDirectory, parsePermissions, removePath } from "../files/dirs.ts";
 import { FileError, goQuote, nonAbsolute } from "../files/errors.ts";
 import { listFiles } from "../files/list.ts";
@@ -124,9 +124,8 @@ async function postFiles(req: ApiRequest): Promise<ApiResponse> {
         case "make-dirs": {
           const dirs = decodeItems(body, "dirs", "makeDirsItem", MAKE_DIRS_ITEM);
           if (typeof dirs === "string") return badRequest(`cannot decode request body: ${dirs}`);
-          const accounts = new Accounts();
           const results = [];
-          for (const dir of dirs) results.push(result(dir.path, await makeDir(dir, accounts)));
+          for (const dir of dirs) results.push(result(dir.path, await makeDir(dir)));
           return sync(results);
         }
         case "remove": {
@@ -165,12 +164,12 @@ async function catchFileError(p: Promise<void>): Promise<FileError | null> {
   }
 }
 
-async function makeDir(dir: Item, accounts: Accounts): Promise<FileError | null> {
+async function makeDir(dir: Item): Promise<FileError | null> {
   return await catchFileError((async () => {
     const path = String(dir.path ?? "");
     if (!isAbsPath(path)) throw nonAbsolute(path);
     const perm = parsePermissions(dir.permissions as string | undefined, 0o755);
-    const owner = resolveOwner(toWriteItem(dir), accounts);
+    const owner = resolveOwner(toWriteItem(dir));
     checkCanChown(path, owner);
     await makeDirectory(path, perm, {
       makeParents: !!dir["make-parents"],

@@ -1,5 +1,5 @@
 /**
- * User and group names and IDs from /etc/passwd and /etc/group (what Go's pure-Go
+ * User and group names of IDs from /etc/passwd and /etc/group (what Go's pure-Go
  * `os/user` reads), and Pebble's rules for owner fields (`user-id`/`user`,
  * `group-id`/`group`).
  *
@@ -7,25 +7,22 @@
  */
 
 import { FileError } from "./errors.ts";
+import {
+  readAccountLines,
+  resolveUserGroup,
+  UserGroupError,
+  type UserGroupSpec,
+} from "../process/user.ts";
 
 interface Entry {
   name: string;
   id: number;
-  /** For users: the primary group ID. */
-  gid: number;
 }
 
-function parse(text: string, users: boolean): Entry[] {
-  const out: Entry[] = [];
-  for (const line of text.split("\n")) {
-    if (line === "" || line.startsWith("#")) continue;
-    const f = line.split(":");
-    if (f.length < (users ? 4 : 3)) continue;
-    const id = Number(f[2]);
-    if (!/^\d+$/.test(f[2])) continue;
-    out.push({ name: f[0], id, gid: users ? Number(f[3]) : id });
-  }
-  return out;
+function entries(path: string, minFields: number): Entry[] {
+  return readAccountLines(path)
+    .filter((f) => f.length >= minFields && /^\d+$/.test(f[2]))
+    .map((f) => ({ name: f[0], id: Number(f[2]) }));
 }
 
 /** The accounts database, read once per request when first needed. */
@@ -38,20 +35,12 @@ export class Accounts {
     readonly groupPath = "/etc/group",
   ) {}
 
-  #read(path: string, users: boolean): Entry[] {
-    try {
-      return parse(Deno.readTextFileSync(path), users);
-    } catch {
-      return [];
-    }
-  }
-
   #userList(): Entry[] {
-    return this.#users ??= this.#read(this.passwdPath, true);
+    return this.#users ??= entries(this.passwdPath, 4);
   }
 
   #groupList(): Entry[] {
-    return this.#groups ??= this.#read(this.groupPath, false);
+    return this.#groups ??= entries(this.groupPath, 3);
   }
 
   /** The name of a UID ("" when unknown). */
@@ -63,71 +52,28 @@ export class Accounts {
   groupName(gid: number): string {
     return this.#groupList().find((g) => g.id === gid)?.name ?? "";
   }
-
-  /** A user by name. */
-  user(name: string): Entry | undefined {
-    return this.#userList().find((u) => u.name === name);
-  }
-
-  /** A user by ID. */
-  userById(uid: number): Entry | undefined {
-    return this.#userList().find((u) => u.id === uid);
-  }
-
-  /** A group by name. */
-  group(name: string): Entry | undefined {
-    return this.#groupList().find((g) => g.name === name);
-  }
 }
 
-/** Owner fields of a request item. */
-export interface OwnerFields {
-  userId?: number | null;
-  user?: string;
-  groupId?: number | null;
-  group?: string;
-}
+/** Owner fields of a request item (as a service's user fields). */
+export type OwnerFields = UserGroupSpec;
 
 /** A resolved owner, or `null` for "leave ownership alone". */
 export type Owner = { uid: number; gid: number } | null;
 
 /**
- * Resolves owner fields as Pebble does: names are looked up and must agree with IDs
- * given alongside; a user without a group gets the user's primary group; a group alone
- * is refused. Errors read `cannot look up user and group: ...`.
+ * Resolves owner fields with Pebble's rules (those of server/process `resolveUserGroup`:
+ * names must agree with IDs given alongside, a user without a group gets the user's
+ * primary group, a group alone is refused). Errors read `cannot look up user and group: ...`.
  */
-export function resolveOwner(fields: OwnerFields, accounts: Accounts): Owner {
-  let uid = fields.userId ?? undefined;
-  let gid = fields.groupId ?? undefined;
-  const fail = (msg: string) => new FileError(`cannot look up user and group: ${msg}`);
-  if (uid === undefined && !fields.user && gid === undefined && !fields.group) return null;
-  if (fields.user) {
-    const u = accounts.user(fields.user);
-    if (!u) throw fail(`user: unknown user ${fields.user}`);
-    if (uid !== undefined && uid !== u.id) {
-      throw fail(
-        `user ${JSON.stringify(fields.user)} UID (${u.id}) does not match user-id (${uid})`,
-      );
+export function resolveOwner(fields: OwnerFields): Owner {
+  try {
+    return resolveUserGroup(fields);
+  } catch (e) {
+    if (e instanceof UserGroupError) {
+      throw new FileError(`cannot look up user and group: ${e.message}`);
     }
-    uid = u.id;
+    throw e;
   }
-  if (fields.group) {
-    const g = accounts.group(fields.group);
-    if (!g) throw fail(`group: unknown group ${fields.group}`);
-    if (gid !== undefined && gid !== g.id) {
-      throw fail(
-        `group ${JSON.stringify(fields.group)} GID (${g.id}) does not match group-id (${gid})`,
-      );
-    }
-    gid = g.id;
-  }
-  if (gid === undefined) {
-    const u = accounts.userById(uid!);
-    if (!u) throw fail(`user: unknown userid ${uid}`);
-    gid = u.gid;
-  }
-  if (uid === undefined) throw fail("must specify user, not just group");
-  return { uid, gid };
 }
 
 /**

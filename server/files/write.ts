@@ -12,7 +12,7 @@
  */
 
 import { MultipartError, MultipartReader } from "../../client/_multipart.ts";
-import { Accounts, checkCanChown, type Owner, resolveOwner } from "./accounts.ts";
+import { checkCanChown, type Owner, resolveOwner } from "./accounts.ts";
 import { errnoOf, FileError, goQuote, nonAbsolute, osError } from "./errors.ts";
 import { makeDirectory, parsePermissions, syncDir } from "./dirs.ts";
 import { basePath, dirPath, isAbsPath } from "./paths.ts";
@@ -166,7 +166,6 @@ export interface WriteFilesOptions {
   maxMetadataBytes?: number;
   /** Validates and converts the decoded metadata; returns an error message or the items. */
   decodeMetadata: (value: unknown) => { action: string; files: WriteItem[] } | string;
-  accounts?: Accounts;
 }
 
 function multipartText(e: unknown): string {
@@ -184,7 +183,6 @@ export async function writeFiles(
   options: WriteFilesOptions,
 ): Promise<WriteOutcome> {
   const reader = new MultipartReader(body, boundary);
-  const accounts = options.accounts ?? new Accounts();
   const staged: AtomicFile[] = [];
   const outcome = new Map<string, FileError | null>();
   let committed = false;
@@ -232,7 +230,7 @@ export async function writeFiles(
       let file: AtomicFile;
       let owner: Owner;
       try {
-        ({ file, owner } = await startFile(item, accounts));
+        ({ file, owner } = await startFile(item));
       } catch (e) {
         outcome.set(path, asFileError(e, path));
         continue; // nextPart skips the content
@@ -293,10 +291,9 @@ export async function writeFiles(
 
 async function startFile(
   item: WriteItem,
-  accounts: Accounts,
 ): Promise<{ file: AtomicFile; owner: Owner }> {
   if (!isAbsPath(item.path)) throw nonAbsolute(item.path);
-  const owner = resolveOwner(item, accounts);
+  const owner = resolveOwner(item);
   checkCanChown(item.path, owner);
   if (item.makeDirs) {
     try {

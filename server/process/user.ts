@@ -20,7 +20,8 @@ export interface PasswdEntry {
   home: string;
 }
 
-function readLines(path: string): string[][] {
+/** The entries of a colon-separated account file (`/etc/passwd`, `/etc/group`); [] if unreadable. */
+export function readAccountLines(path: string): string[][] {
   let text: string;
   try {
     text = Deno.readTextFileSync(path);
@@ -40,7 +41,7 @@ export function lookupUser(
   key: { name: string } | { uid: number },
   passwdPath = "/etc/passwd",
 ): PasswdEntry | undefined {
-  for (const f of readLines(passwdPath)) {
+  for (const f of readAccountLines(passwdPath)) {
     if (f.length < 6 || !/^\d+$/.test(f[2]) || !/^\d+$/.test(f[3])) continue;
     const entry = { name: f[0], uid: Number(f[2]), gid: Number(f[3]), home: f[5] };
     if ("name" in key ? entry.name === key.name : entry.uid === key.uid) return entry;
@@ -50,7 +51,7 @@ export function lookupUser(
 
 /** Looks a group's GID up by name in `/etc/group` (undefined when absent). */
 export function lookupGroup(name: string, groupPath = "/etc/group"): number | undefined {
-  for (const f of readLines(groupPath)) {
+  for (const f of readAccountLines(groupPath)) {
     if (f.length >= 3 && f[0] === name && /^\d+$/.test(f[2])) return Number(f[2]);
   }
   return undefined;
