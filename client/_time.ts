@@ -1,10 +1,13 @@
 // Time and duration helpers for values on Pebble's wire format (Go's encoding of
 // time.Time and time.Duration). Private to the client.
 
+import { parseDuration as parseGoDuration } from "../plan/duration.ts";
+
 const TIMESTAMP_RE =
   /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([-+])(\d{2}):(\d{2}))$/;
 
 /** A parsed RFC 3339 timestamp: the `Date` (millisecond precision) and the exact instant. */
+
 export interface PreciseTime {
   date: Date;
   /** Nanoseconds since the Unix epoch, exact to the nanosecond as Go sends them. */
@@ -59,39 +62,16 @@ export function dateToNanos(date: Date): bigint {
   return BigInt(date.getTime()) * 1_000_000n;
 }
 
-const DURATION_PART_RE = /([0-9]*\.?[0-9]+)(ns|us|µs|μs|ms|s|m|h)/y;
-const UNIT_SECONDS: Record<string, number> = {
-  ns: 1e-9,
-  us: 1e-6,
-  "µs": 1e-6,
-  "μs": 1e-6,
-  ms: 1e-3,
-  s: 1,
-  m: 60,
-  h: 3600,
-};
-
 /**
- * Parses a Go duration string such as `"72h3m0.5s"` into seconds.
+ * Parses a Go duration string such as `"72h3m0.5s"` into seconds (plan/ parses it).
  * Throws a `RangeError` naming the value when it is not a duration.
  */
 export function parseDuration(text: string): number {
-  let s = text;
-  let negative = false;
-  if (s.startsWith("-") || s.startsWith("+")) {
-    negative = s[0] === "-";
-    s = s.slice(1);
+  try {
+    return parseGoDuration(text) / 1e9;
+  } catch (err) {
+    throw new RangeError((err as Error).message);
   }
-  if (s === "0") return 0;
-  if (s === "") throw new RangeError(`invalid duration ${JSON.stringify(text)}`);
-  let total = 0;
-  DURATION_PART_RE.lastIndex = 0;
-  while (DURATION_PART_RE.lastIndex < s.length) {
-    const m = DURATION_PART_RE.exec(s);
-    if (!m) throw new RangeError(`invalid duration ${JSON.stringify(text)}`);
-    total += Number(m[1]) * UNIT_SECONDS[m[2]];
-  }
-  return negative ? -total : total;
 }
 
 /**

@@ -2,6 +2,8 @@
 // CLI: Go's text/tabwriter columns, relative ("today at 15:04 UTC") and RFC 3339 times,
 // x-go's short durations ("1d00h"), and the word wrapping of warnings and errors.
 
+import { formatDuration } from "../../plan/duration.ts";
+
 /**
  * Aligns tab-separated cells into columns the way Go's `text/tabwriter` does with the
  * settings Pebble uses (minwidth 5, padding 2, padded with spaces, left-aligned).
@@ -321,28 +323,7 @@ export function formatShortDuration(seconds: number): string {
 
 /** Go's `time.Duration.String()` for a number of seconds: `"24h0m0s"`, `"1.5s"`, `"0s"`. */
 export function goDurationString(seconds: number): string {
-  let ns = Math.round(seconds * 1e9);
-  if (ns === 0) return "0s";
-  const neg = ns < 0;
-  if (neg) ns = -ns;
-  let s: string;
-  if (ns < 1e9) {
-    if (ns < 1e3) s = `${ns}ns`;
-    else if (ns < 1e6) s = `${trimFrac(ns / 1e3)}µs`;
-    else s = `${trimFrac(ns / 1e6)}ms`;
-  } else {
-    const h = Math.floor(ns / 3.6e12);
-    ns -= h * 3.6e12;
-    const m = Math.floor(ns / 6e10);
-    ns -= m * 6e10;
-    const sec = trimFrac(ns / 1e9);
-    s = h > 0 ? `${h}h${m}m${sec}s` : m > 0 ? `${m}m${sec}s` : `${sec}s`;
-  }
-  return neg ? `-${s}` : s;
-}
-
-function trimFrac(x: number): string {
-  return x.toFixed(9).replace(/\.?0+$/, "");
+  return formatDuration(Math.round(seconds * 1e9));
 }
 
 // ---- wrapping ----
