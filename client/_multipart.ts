@@ -35,6 +35,24 @@ const utf8 = new TextDecoder();
 export interface MultipartReaderOptions {
   /** Largest header block of one part, in bytes (default 64 KiB). */
   maxHeaderBytes?: number;
+  /**
+   * The reader owns the source's chunks: once one has been consumed (copied or passed on
+   * by {@linkcode MultipartReader.read} and followed by another read), its memory is
+   * released at once by detaching its `ArrayBuffer`, instead of waiting for the garbage
+   * collector. Only chunks that span their whole buffer are released. The daemon sets
+   * this for uploads, so a 1 GiB push does not leave 64 KiB buffers piling up between
+   * collections.
+   */
+  releaseConsumed?: boolean;
+}
+
+/** Frees `chunk`'s memory now if it is the only view of its whole `ArrayBuffer`. */
+function release(chunk: Uint8Array): void {
+  const buf = chunk.buffer;
+  if (
+    buf instanceof ArrayBuffer && !buf.resizable && chunk.byteOffset === 0 &&
+    chunk.byteLength === buf.byteLength && buf.byteLength > 0
+  ) buf.transfer(0);
 }
 
 /**
@@ -48,7 +66,10 @@ export class MultipartReader {
   readonly #shift: Uint8Array | Uint16Array;
   readonly #dashBoundary: string;
   readonly #maxHeaderBytes: number;
+  readonly #release: boolean;
   #buf: Uint8Array = EMPTY;
+  /** The whole chunk `#buf` is a view of, released when replaced (`releaseConsumed`). */
+  #backing: Uint8Array | undefined;
   #eof = false;
   #state: "start" | "body" | "between" | "done" = "start";
 
@@ -62,6 +83,7 @@ export class MultipartReader {
     this.#delim = encoder.encode(`\r\n--${boundary}`);
     this.#shift = shiftTable(this.#delim);
     this.#maxHeaderBytes = options.maxHeaderBytes ?? 64 * 1024;
+    this.#release = options.releaseConsumed ?? false;
   }
 
   /** Reads more input; false at the end of the source. */
@@ -76,14 +98,17 @@ export class MultipartReader {
       }
     } while (next.value.length === 0);
     const chunk = next.value;
+    const previous = this.#backing;
     if (this.#buf.length === 0) {
-      this.#buf = chunk;
+      this.#buf = this.#backing = chunk;
     } else {
       const joined = new Uint8Array(this.#buf.length + chunk.length);
       joined.set(this.#buf);
       joined.set(chunk, this.#buf.length);
-      this.#buf = joined;
+      this.#buf = this.#backing = joined;
+      if (this.#release) release(chunk);
     }
+    if (this.#release && previous) release(previous);
     return true;
   }
 

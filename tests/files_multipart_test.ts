@@ -28,8 +28,8 @@ async function* split(bytes: Uint8Array, sizes: number[]): AsyncGenerator<Uint8A
   }
 }
 
-async function readAll(source: AsyncIterable<Uint8Array>) {
-  const r = new MultipartReader(source, B);
+async function readAll(source: AsyncIterable<Uint8Array>, releaseConsumed = false) {
+  const r = new MultipartReader(source, B, { releaseConsumed });
   const out: { name: string; filename?: string; text: string }[] = [];
   for (let p = await r.nextPart(); p; p = await r.nextPart()) {
     out.push({
@@ -57,6 +57,38 @@ Deno.test("multipart: parts survive every split of the input", async () => {
     assert.deepEqual(await readAll(split(bytes, [n])), want, `chunks of ${n}`);
   }
   assert.deepEqual(await readAll(split(bytes, [1, 7, 3, 50, 2])), want);
+});
+
+Deno.test("multipart: releasing consumed chunks frees them and keeps every split intact", async () => {
+  const content = "x".repeat(300) + `\r\n--${B.slice(0, 20)}` + "y".repeat(300);
+  const bytes = body([
+    ['Content-Disposition: form-data; name="request"', '{"a":1}'],
+    ['Content-Disposition: form-data; name="files"; filename="/f"', content],
+  ]);
+  for (const n of [1, 2, 5, 31, 64, 100, 333]) {
+    const chunks: Uint8Array[] = [];
+    async function* source() {
+      for await (const c of split(bytes, [n])) {
+        chunks.push(c);
+        yield c;
+      }
+    }
+    const got = await readAll(source(), true);
+    assert.deepEqual(got.map((p) => p.text), ['{"a":1}', content], `chunks of ${n}`);
+    // Every chunk but the last one read has been detached.
+    const kept = chunks.filter((c) => c.buffer.byteLength > 0);
+    assert.ok(kept.length <= 1, `chunks of ${n}: ${kept.length} of ${chunks.length} kept`);
+  }
+  // Views into a larger buffer are never detached: the reader does not own the rest.
+  const shared = new Uint8Array(bytes.length + 10);
+  shared.set(bytes, 5);
+  async function* views() {
+    for (let off = 0; off < bytes.length; off += 64) {
+      yield shared.subarray(5 + off, 5 + Math.min(off + 64, bytes.length));
+    }
+  }
+  assert.equal((await readAll(views(), true)).length, 2);
+  assert.equal(shared.buffer.byteLength, bytes.length + 10);
 });
 
 Deno.test("multipart: a missing closing boundary and a cut body are errors", async () => {

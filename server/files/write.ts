@@ -182,7 +182,7 @@ export async function writeFiles(
   boundary: string,
   options: WriteFilesOptions,
 ): Promise<WriteOutcome> {
-  const reader = new MultipartReader(body, boundary);
+  const reader = new MultipartReader(body, boundary, { releaseConsumed: true });
   const staged: AtomicFile[] = [];
   const outcome = new Map<string, FileError | null>();
   let committed = false;
