@@ -3,6 +3,8 @@
 // ever rescans the few bytes that might start a delimiter), and memory is bounded by the
 // size of the chunks the source yields plus the part headers.
 
+import { releaseBytes } from "./_release.ts";
+
 /** A problem with the multipart body. `eof` tells a clean end of input from a torn one. */
 export class MultipartError extends Error {
   override name = "MultipartError";
@@ -44,15 +46,6 @@ export interface MultipartReaderOptions {
    * collections.
    */
   releaseConsumed?: boolean;
-}
-
-/** Frees `chunk`'s memory now if it is the only view of its whole `ArrayBuffer`. */
-function release(chunk: Uint8Array): void {
-  const buf = chunk.buffer;
-  if (
-    buf instanceof ArrayBuffer && !buf.resizable && chunk.byteOffset === 0 &&
-    chunk.byteLength === buf.byteLength && buf.byteLength > 0
-  ) buf.transfer(0);
 }
 
 /**
@@ -106,9 +99,9 @@ export class MultipartReader {
       joined.set(this.#buf);
       joined.set(chunk, this.#buf.length);
       this.#buf = this.#backing = joined;
-      if (this.#release) release(chunk);
+      if (this.#release) releaseBytes(chunk);
     }
-    if (this.#release && previous) release(previous);
+    if (this.#release && previous) releaseBytes(previous);
     return true;
   }
 

@@ -10,12 +10,17 @@
  * @module
  */
 
+import { releaseBytes } from "./_release.ts";
+
 /** A byte stream a WebSocket runs over. */
 export interface ByteDuplex {
-  /** The next bytes, or null at end of stream. */
+  /** The next bytes, or null at end of stream. The caller owns them (they are not reused). */
   read(): Promise<Uint8Array | null>;
-  /** Writes all of `bytes`; resolves once the transport has taken them. */
-  write(bytes: Uint8Array): Promise<void>;
+  /**
+   * Writes all of `bytes`, then all of `more` if given, in that order; resolves once the
+   * transport no longer needs either (the caller may then reuse or release them).
+   */
+  write(bytes: Uint8Array, more?: Uint8Array): Promise<void>;
   /** Stops writing (half-close) when the transport supports it, else closes. */
   closeWrite(): void;
   /** Closes both directions at once. */
@@ -110,9 +115,25 @@ export class WsProtocolError extends Error {
   }
 }
 
-/** Buffered reads over a {@linkcode ByteDuplex} without quadratic copying. */
+/** A chunk read from the transport, and how far it has been consumed. */
+interface Chunk {
+  bytes: Uint8Array;
+  off: number;
+  /** A view of it has been handed out, so its memory must be left to the collector. */
+  lent: boolean;
+}
+
+/** Reads shorter than this are copied rather than lent as views (frame headers, masks). */
+const SMALL_READ = 16;
+
+/**
+ * Buffered reads over a {@linkcode ByteDuplex} without quadratic copying. The reader owns
+ * the transport's chunks: a chunk that was only ever copied out is freed (see
+ * {@linkcode releaseBytes}) as soon as it has been consumed, so a gigabyte of frames does
+ * not pile up 64 KiB buffers between garbage collections.
+ */
 class FrameReader {
-  #chunks: Uint8Array[] = [];
+  #chunks: Chunk[] = [];
   /** Index of the first unconsumed chunk in `#chunks`. */
   #head = 0;
   #size = 0;
@@ -122,13 +143,14 @@ class FrameReader {
     if (initial && initial.length) this.#push(initial);
   }
 
-  #push(chunk: Uint8Array): void {
-    this.#chunks.push(chunk);
-    this.#size += chunk.length;
+  #push(bytes: Uint8Array): void {
+    this.#chunks.push({ bytes, off: 0, lent: false });
+    this.#size += bytes.length;
   }
 
   #drop(): void {
-    this.#head++;
+    const c = this.#chunks[this.#head++];
+    if (!c.lent) releaseBytes(c.bytes);
     if (this.#head > 64 && this.#head * 2 > this.#chunks.length) {
       this.#chunks = this.#chunks.slice(this.#head);
       this.#head = 0;
@@ -149,32 +171,38 @@ class FrameReader {
     return true;
   }
 
-  /** Takes exactly `n` bytes (null at a premature end). */
+  /**
+   * Takes exactly `n` bytes (null at a premature end). The result is the caller's: a
+   * whole chunk, a view into one (which then stays with the collector) or a copy.
+   */
   async take(n: number): Promise<Uint8Array | null> {
     if (n === 0) return new Uint8Array(0);
     if (!(await this.#need(n))) return null;
+    this.#size -= n;
     const first = this.#chunks[this.#head];
-    if (first.length === n) {
+    const left = first.bytes.length - first.off;
+    if (first.off === 0 && left === n) {
+      first.lent = true; // handed over whole: the caller owns it now
       this.#drop();
-      this.#size -= n;
-      return first;
+      return first.bytes;
     }
-    if (first.length > n) {
-      this.#chunks[this.#head] = first.subarray(n);
-      this.#size -= n;
-      return first.subarray(0, n);
+    if (left >= n && n >= SMALL_READ) {
+      first.lent = true;
+      const view = first.bytes.subarray(first.off, first.off + n);
+      first.off += n;
+      if (first.off === first.bytes.length) this.#drop();
+      return view;
     }
     const out = new Uint8Array(n);
     let off = 0;
     while (off < n) {
       const c = this.#chunks[this.#head];
-      const k = Math.min(c.length, n - off);
-      out.set(c.subarray(0, k), off);
+      const k = Math.min(c.bytes.length - c.off, n - off);
+      out.set(c.bytes.subarray(c.off, c.off + k), off);
       off += k;
-      if (k === c.length) this.#drop();
-      else this.#chunks[this.#head] = c.subarray(k);
+      c.off += k;
+      if (c.off === c.bytes.length) this.#drop();
     }
-    this.#size -= n;
     return out;
   }
 }
@@ -223,7 +251,7 @@ export class WsConn {
     return this.#closeSent;
   }
 
-  /** Sends one binary message. */
+  /** Sends one binary message; resolves once the transport no longer needs `data`. */
   sendBinary(data: Uint8Array): Promise<void> {
     return this.#send(OP.binary, data);
   }
@@ -277,8 +305,8 @@ export class WsConn {
     const next = this.#writing.then(async () => {
       if (this.#writeError) throw this.#writeError;
       try {
-        if (big) await this.#io.write(head);
-        await this.#io.write(bytes);
+        if (big) await this.#io.write(head, bytes);
+        else await this.#io.write(bytes);
       } catch (e) {
         this.#writeError = e as Error;
         throw e;
@@ -385,6 +413,7 @@ export class WsConn {
             for (const p of parts) {
               all.set(p, off);
               off += p.length;
+              releaseBytes(p);
             }
             parts = null;
             return this.#message(partsOp, all);
@@ -431,9 +460,11 @@ export function denoConnDuplex(conn: Deno.Conn): ByteDuplex {
         throw e;
       }
     },
-    async write(bytes) {
-      let off = 0;
-      while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+    async write(bytes, more) {
+      for (const b of more ? [bytes, more] : [bytes]) {
+        let off = 0;
+        while (off < b.length) off += await conn.write(b.subarray(off));
+      }
     },
     closeWrite() {
       try {

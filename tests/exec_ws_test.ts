@@ -23,9 +23,11 @@ function pipePair(chunk = Infinity): [ByteDuplex, ByteDuplex] {
       }
       return inbox.queue[inbox.head++];
     },
-    write(bytes) {
-      for (let i = 0; i < bytes.length; i += Math.min(chunk, bytes.length)) {
-        outbox.queue.push(bytes.slice(i, i + Math.min(chunk, bytes.length)));
+    write(first, more) {
+      for (const bytes of more ? [first, more] : [first]) {
+        for (let i = 0; i < bytes.length; i += Math.min(chunk, bytes.length)) {
+          outbox.queue.push(bytes.slice(i, i + Math.min(chunk, bytes.length)));
+        }
       }
       outbox.wake?.();
       return Promise.resolve();
@@ -90,6 +92,36 @@ Deno.test("ws: messages of every size cross between client and server, split any
     await client.sendText('{"command":"end"}');
     assert.deepEqual(await server.receive(), { type: "text", data: '{"command":"end"}' });
   }
+});
+
+Deno.test("ws: consumed transport chunks are freed at once; lent ones are left alone", async () => {
+  const [c, s] = pipePair(1000);
+  const read: Uint8Array[] = [];
+  const server = new WsConn({
+    ...s,
+    async read() {
+      const chunk = await s.read();
+      if (chunk) read.push(chunk);
+      return chunk;
+    },
+  }, "server");
+  const client = new WsConn(c, "client");
+  const received: Uint8Array[] = [];
+  // Large payloads are copied out of many 1000-byte reads (and their headers out of reads
+  // of their own); a 985-byte frame arrives in one read and its payload is lent as a view
+  // of it; a 5-byte frame is copied out.
+  for (const n of [300_000, 985, 70_000, 5]) {
+    const data = new Uint8Array(n).map((_, i) => (i * 7) % 253);
+    const sent = client.sendBinary(data);
+    const got = await server.receive();
+    await sent;
+    assert.deepEqual(got?.data, data, `${n} bytes`);
+    received.push((got as { data: Uint8Array }).data);
+  }
+  const kept = read.filter((chunk) => chunk.buffer.byteLength > 0);
+  assert.equal(kept.length, 1, `${kept.length} of ${read.length} chunks kept`);
+  assert.equal(kept[0].buffer, received[1].buffer);
+  assert.equal(received.every((r, i) => r.length === [300_000, 985, 70_000, 5][i]), true);
 });
 
 Deno.test("ws: fragmented messages are joined; pings are answered in between", async () => {

@@ -67,12 +67,12 @@ Deno.test("multipart: releasing consumed chunks frees them and keeps every split
   ]);
   for (const n of [1, 2, 5, 31, 64, 100, 333]) {
     const chunks: Uint8Array[] = [];
-    async function* source() {
+    const source = async function* () {
       for await (const c of split(bytes, [n])) {
         chunks.push(c);
         yield c;
       }
-    }
+    };
     const got = await readAll(source(), true);
     assert.deepEqual(got.map((p) => p.text), ['{"a":1}', content], `chunks of ${n}`);
     // Every chunk but the last one read has been detached.

@@ -22,6 +22,7 @@ import type { TaskRunner } from "../state/task_runner.ts";
 import { formatDuration } from "../../plan/mod.ts";
 import { logNotice } from "../log.ts";
 import type { WsConn } from "../../client/_ws.ts";
+import { releaseBytes } from "../../client/_release.ts";
 import type { ExecSetup } from "./setup.ts";
 import {
   forgetChild,
@@ -366,6 +367,7 @@ export class ExecManager {
         if (!open) continue;
         try {
           await input.write(m.data);
+          releaseBytes(m.data); // written: free it now rather than at the next scavenge
         } catch {
           open = false;
           abort?.();
@@ -459,19 +461,37 @@ export class ExecManager {
   }
 }
 
-/** Sends each chunk of `stream` as a binary message, then (when `end`) the end message. */
+/** Bytes read from a process's output pipe at a time. */
+const PIPE_READ = 64 * 1024;
+
+/**
+ * Sends each chunk of `stream` as a binary message, then (when `end`) the end message.
+ * The pipe is read into two buffers taken in turn (BYOB reads): one is read into while
+ * the other is being sent, and a buffer is read into again only once its send has
+ * completed, so output of any size moves through the same 128 KiB and the process waits
+ * on its pipe while the client is slow.
+ */
 async function pumpPipe(
   stream: ReadableStream<Uint8Array>,
   ws: WsConn,
   end: boolean,
   onFail: () => void,
 ): Promise<void> {
-  const reader = stream.getReader();
+  const reader = stream.getReader({ mode: "byob" });
+  const free = [new ArrayBuffer(PIPE_READ), new ArrayBuffer(PIPE_READ)];
+  let sending: Promise<void> | null = null;
+  let sent: ArrayBuffer | null = null;
   try {
     for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      await ws.sendBinary(value);
+      const { value, done } = await reader.read(new Uint8Array(free.pop()!));
+      if (sending) {
+        await sending;
+        free.push(sent!);
+      }
+      if (done || !value) break;
+      sending = ws.sendBinary(value);
+      sent = value.buffer as ArrayBuffer;
+      sending.catch(() => {}); // awaited above; a failure ends the loop there
     }
     if (end) await ws.sendText(END);
   } catch {

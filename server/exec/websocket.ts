@@ -1,7 +1,8 @@
 /**
  * The server side of the WebSocket opening handshake on a node:http `upgrade`, and a
  * {@linkcode ByteDuplex} over the upgraded node socket with back-pressure both ways:
- * reading pauses the socket once a little is buffered, writing waits for `drain`.
+ * reading pauses the socket once a little is buffered, writing waits until the bytes
+ * have been written.
  *
  * @module
  */
@@ -55,27 +56,28 @@ export function nodeSocketDuplex(socket: Duplex): ByteDuplex {
       if (queued < READ_HIGH_WATER && socket.isPaused()) socket.resume();
       return chunk;
     },
-    write(bytes) {
+    write(bytes, more) {
       if (socket.destroyed || socket.writableEnded) {
         return Promise.reject(failure ?? new Error("websocket: connection closed"));
       }
+      // Resolves on the write callback, once the bytes have reached the kernel: the
+      // caller may then release them, and at most one message per sender is in flight.
       return new Promise<void>((resolve, reject) => {
         const onClose = () => reject(failure ?? new Error("websocket: connection closed"));
         socket.once("close", onClose);
-        const flushed = socket.write(bytes, (err) => {
-          if (err) {
-            socket.off("close", onClose);
-            reject(err);
-          }
-        });
-        if (flushed) {
+        const done = (err?: Error | null) => {
           socket.off("close", onClose);
-          resolve();
+          if (err) reject(err);
+          else resolve();
+        };
+        if (more) {
+          // One vectored write for a frame header and its payload.
+          socket.cork();
+          socket.write(bytes);
+          socket.write(more, done);
+          socket.uncork();
         } else {
-          socket.once("drain", () => {
-            socket.off("close", onClose);
-            resolve();
-          });
+          socket.write(bytes, done);
         }
       });
     },

@@ -1,0 +1,19 @@
+// Freeing a byte buffer as soon as its last user is done with it.
+//
+// Streams of fresh 64 KiB chunks (socket reads, pipe reads) are short-lived garbage, but
+// V8 frees an ArrayBuffer's memory only when a scavenge finds its (tiny) JS object dead;
+// with few other allocations that can take hundreds of chunks, so a gigabyte moving
+// through the daemon grew its RSS by 50-90 MiB. Detaching a buffer frees it at once.
+
+/**
+ * Frees `chunk`'s memory now, if `chunk` spans its whole `ArrayBuffer` (a view into part
+ * of a larger buffer is left alone: others may use the rest). The caller must own the
+ * chunk: afterwards it, and every other view of its buffer, is empty.
+ */
+export function releaseBytes(chunk: Uint8Array): void {
+  const buf = chunk.buffer;
+  if (
+    buf instanceof ArrayBuffer && !buf.resizable && buf.byteLength > 0 &&
+    chunk.byteOffset === 0 && chunk.byteLength === buf.byteLength
+  ) buf.transfer(0);
+}
