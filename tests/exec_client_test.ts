@@ -325,7 +325,13 @@ Deno.test("exec: a client that disconnects midway leaves no process behind", asy
 Deno.test("exec: terminal mode reports a tty of the requested size and follows resizes", async () => {
   await withDaemon(async (_d, client) => {
     const p = await client.exec(
-      ["sh", "-c", 'tty; stty size; read line; stty size; echo "got $line"; echo err >&2'],
+      [
+        "sh",
+        "-c",
+        // The resize travels on the control WebSocket and the typed line on stdio, so the
+        // line may arrive first: poll for the new size rather than racing the two.
+        'tty; stty size; read line; for i in $(seq 50); do s=$(stty size); [ "$s" = "20 50" ] && break; sleep 0.1; done; echo "$s"; echo "got $line"; echo err >&2',
+      ],
       { terminal: true, interactive: true, width: 100, height: 30 },
     );
     const reader = p.stdout!.getReader();

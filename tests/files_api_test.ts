@@ -7,6 +7,7 @@ import { tempDir } from "./_tmp.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type DaemonProcess, rawRequest, startDaemon, waitFor } from "./_helpers.ts";
+import { MultipartReader } from "../client/_multipart.ts";
 
 const B = "0123456789abcdef0123456789abcdef";
 const MP = { "Content-Type": `multipart/form-data; boundary=${B}` };
@@ -152,6 +153,59 @@ Deno.test("files api: read answers Pebble's multipart with per-path errors", asy
         },
       ],
     });
+  });
+});
+
+Deno.test("files api: small and large files read byte-exact in one response", async () => {
+  await withDaemon(async (d, dir) => {
+    const big = new Uint8Array(600 * 1024).map((_, i) => (i * 31 + (i >> 9)) & 0xff);
+    const files: [string, Uint8Array][] = [
+      ["small", new TextEncoder().encode("tiny")],
+      ["empty", new Uint8Array(0)],
+      ["big", big],
+      ["exact", big.subarray(0, 256 * 1024)], // exactly one read chunk
+      ["after", new TextEncoder().encode("after the big one")],
+    ];
+    for (const [name, data] of files) await Deno.writeFile(join(dir, name), data);
+    const read = async (names: string[]) => {
+      const client = Deno.createHttpClient({ proxy: { transport: "unix", path: d.socket } });
+      try {
+        const query = names.map((n) => `path=${encodeURIComponent(join(dir, n))}`).join("&");
+        const res = await fetch(`http://localhost/v1/files?action=read&${query}`, {
+          headers: { Accept: "multipart/form-data" },
+          client,
+        } as RequestInit);
+        const boundary = /boundary=(\w+)/.exec(res.headers.get("content-type") ?? "")![1];
+        const length = res.headers.get("content-length");
+        const body = new Uint8Array(await res.arrayBuffer());
+        if (length !== null) assert.equal(Number(length), body.length);
+        const reader = new MultipartReader(ReadableStream.from([body]), boundary);
+        const got = new Map<string, Uint8Array>();
+        for (let p = await reader.nextPart(); p; p = await reader.nextPart()) {
+          got.set(p.filename ?? p.name, await reader.readAll(1 << 30));
+        }
+        return { length, got };
+      } finally {
+        client.close();
+      }
+    };
+    // Small files only: one write with its length given.
+    const small = await read(["small", "empty", "missing", "after"]);
+    assert.notEqual(small.length, null);
+    assert.deepEqual([...small.got.keys()].map((k) => k.replace(dir + "/", "")), [
+      "small",
+      "empty",
+      "after",
+      "response",
+    ]);
+    // With large files the body streams; every file arrives intact, in order.
+    const all = await read(files.map(([n]) => n));
+    assert.equal(all.length, null);
+    for (const [name, data] of files) {
+      assert.deepEqual(all.got.get(join(dir, name)), data, name);
+    }
+    const meta = JSON.parse(new TextDecoder().decode(all.got.get("response")));
+    assert.deepEqual(meta.result, files.map(([n]) => ({ path: join(dir, n) })));
   });
 });
 

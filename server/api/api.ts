@@ -232,9 +232,10 @@ function send(res: ServerResponse, r: ApiResponse): void {
 }
 
 async function sendRaw(res: ServerResponse, r: RawResponse): Promise<void> {
-  const headers: Record<string, string> = {};
-  r.response.headers.forEach((v, k) => (headers[k] = v));
-  res.writeHead(r.response.status, headers);
+  res.statusCode = r.response.status;
+  // Set one by one rather than with writeHead, so a writer may still add a header (such
+  // as Content-Length) before its first write.
+  r.response.headers.forEach((v, k) => res.setHeader(k, v));
   if (r.write) {
     await r.write(res);
   } else if (r.response.body) {

@@ -41,7 +41,7 @@ async function statOrNull(path: string): Promise<Deno.FileInfo | null> {
 
 /** Fsyncs a directory, so that a rename in it is durable. */
 export async function syncDir(dir: string): Promise<void> {
-  const fd = await Deno.open(dir, { read: true });
+  const fd = Deno.openSync(dir, { read: true });
   try {
     await fd.sync();
   } finally {

@@ -24,17 +24,22 @@ export function escapeQuotes(s: string): string {
   return s.replace(/\\/g, "\\\\").replace(/"/g, '\\"');
 }
 
-async function openRegular(path: string): Promise<Deno.FsFile> {
+/**
+ * Opens `path` for reading if it is a regular file; returns it with its size. Stat and
+ * open are made synchronously: they are quick, and a thread hand-off per call cost more
+ * than the call itself for small files.
+ */
+function openRegular(path: string): { file: Deno.FsFile; size: number } {
   if (!isAbsPath(path)) throw nonAbsolute(path);
   let info: Deno.FileInfo;
   try {
-    info = await Deno.stat(path);
+    info = Deno.statSync(path);
   } catch (e) {
     throw osError("stat", path, e);
   }
   if (!info.isFile) throw new FileError(`can only read a regular file: ${goQuote(path)}`);
   try {
-    return await Deno.open(path, { read: true });
+    return { file: Deno.openSync(path, { read: true }), size: info.size };
   } catch (e) {
     throw osError("open", path, e);
   }
@@ -76,14 +81,20 @@ class Framing {
 
 /** Buffers in flight at once: one being read from disk while others are being sent. */
 const POOL = 3;
+/** Buffers kept between requests, so a small read allocates nothing. */
+const spare: Uint8Array[] = [];
+const MAX_SPARE = 2 * POOL;
 
-/** Writes the read response straight to `out`, with a bounded pool of reused buffers. */
 /**
  * Writes the read response for `paths` straight to `out`: a `files` part per readable
  * path, then the `response` part. `onPath` is called as each path is reached (for the
- * security log). The files are read into a small pool of reused buffers, one read ahead
- * of the socket, so a transfer allocates nothing per chunk and holds at most
- * {@linkcode POOL} × {@linkcode CHUNK} bytes.
+ * security log).
+ *
+ * Memory is bounded by a small pool of reused buffers ({@linkcode POOL} ×
+ * {@linkcode CHUNK} bytes), each returned once the socket is done with it. Small files
+ * are read synchronously straight into a staging buffer along with the part headers, so
+ * a response that fits in one chunk goes out as a single write with a Content-Length;
+ * larger files are read asynchronously, one chunk ahead of the socket.
  */
 export async function writeFilesBody(
   paths: string[],
@@ -95,6 +106,7 @@ export async function writeFilesBody(
   const framing = new Framing(boundary);
   const free: Uint8Array[] = [];
   let allocated = 0;
+  let done = false;
   let wake: (() => void) | null = null;
   let closed = false;
   const notify = () => {
@@ -108,7 +120,14 @@ export async function writeFilesBody(
   };
   out.once("close", onClose);
   const gone = () => new Error("connection closed");
+  const wait = () => new Promise<void>((r) => (wake = r));
   // A buffer goes back to the pool only once the socket is done with it.
+  const recycle = (b: Uint8Array) => {
+    if (!done) {
+      free.push(b);
+      notify();
+    } else if (spare.length < MAX_SPARE) spare.push(b);
+  };
   const acquire = async (): Promise<Uint8Array> => {
     for (;;) {
       if (closed) throw gone();
@@ -116,9 +135,9 @@ export async function writeFilesBody(
       if (b) return b;
       if (allocated < POOL) {
         allocated++;
-        return new Uint8Array(CHUNK);
+        return spare.pop() ?? new Uint8Array(CHUNK);
       }
-      await new Promise<void>((r) => (wake = r));
+      await wait();
     }
   };
   let drained = true;
@@ -126,59 +145,102 @@ export async function writeFilesBody(
     drained = true;
     notify();
   };
+  let sent = false;
   const send = async (bytes: Uint8Array, pooled?: Uint8Array): Promise<void> => {
     if (closed) throw gone();
-    const ok = out.write(bytes, () => {
-      if (pooled) {
-        free.push(pooled);
-        notify();
-      }
-    });
+    sent = true;
+    const ok = out.write(bytes, pooled && (() => recycle(pooled)));
     if (!ok) {
       drained = false;
       out.once("drain", onDrain);
       while (!drained) {
         if (closed) throw gone();
-        await new Promise<void>((r) => (wake = r));
+        await wait();
       }
     }
+  };
+  // Part headers and small files gather here before they are written.
+  let stage: Uint8Array | null = null;
+  let staged = 0;
+  const flush = async () => {
+    if (stage && staged > 0) {
+      const b = stage;
+      stage = null;
+      await send(b.subarray(0, staged), b);
+    }
+    staged = 0;
+  };
+  /** Room for at least `n` more bytes in the staging buffer (when `n` <= CHUNK). */
+  const room = async (n: number): Promise<Uint8Array> => {
+    if (stage && staged + n > stage.length) await flush();
+    stage ??= await acquire();
+    return stage;
+  };
+  const put = async (bytes: Uint8Array) => {
+    if (bytes.length > CHUNK) {
+      await flush();
+      await send(bytes);
+      return;
+    }
+    (await room(bytes.length)).set(bytes, staged);
+    staged += bytes.length;
   };
   try {
     for (const path of paths) {
       onPath(path);
-      let file: Deno.FsFile;
+      let opened;
       try {
-        file = await openRegular(path);
+        opened = openRegular(path);
       } catch (e) {
         results.push({ path, error: toFileError(e, path).toResult() });
         continue;
       }
+      const { file, size } = opened;
       let error: FileError | undefined;
       try {
-        await send(framing.fileHead(path));
-        for (;;) {
-          const buf = await acquire();
-          let n: number | null;
-          try {
-            n = await file.read(buf);
-          } catch (e) {
-            free.push(buf);
-            error = osError("read", path, e);
-            break;
+        await put(framing.fileHead(path));
+        if (size < CHUNK) {
+          // Read in place, synchronously: the whole file is one short read (and one
+          // more that finds the end).
+          for (let want = size + 1;; want = 1) {
+            const buf = await room(want);
+            const n = file.readSync(buf.subarray(staged));
+            if (n === null) break;
+            staged += n;
           }
-          if (n === null) {
-            free.push(buf);
-            break;
+        } else {
+          await flush();
+          for (;;) {
+            const buf = await acquire();
+            const n = await file.read(buf);
+            if (n === null) {
+              free.push(buf);
+              break;
+            }
+            await send(n === buf.length ? buf : buf.subarray(0, n), buf);
           }
-          await send(n === buf.length ? buf : buf.subarray(0, n), buf);
         }
+      } catch (e) {
+        if (closed) throw e;
+        error = osError("read", path, e);
       } finally {
         file.close();
       }
       results.push(error ? { path, error: error.toResult() } : { path });
     }
-    await send(framing.tail(results));
+    const tail = framing.tail(results);
+    if (!sent && staged + tail.length <= CHUNK) {
+      // Everything fits in one write: say how long it is instead of chunking it.
+      await put(tail);
+      out.setHeader("content-length", staged);
+    } else {
+      await put(tail);
+    }
+    await flush();
   } finally {
+    done = true;
+    if (stage) recycle(stage);
+    for (const b of free) recycle(b);
     out.off("close", onClose);
     out.off("drain", onDrain);
   }

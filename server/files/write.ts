@@ -19,6 +19,12 @@ import { basePath, dirPath, isAbsPath } from "./paths.ts";
 
 /** Bytes gathered before each write to the temporary file. */
 const WRITE_BUFFER = 1024 * 1024;
+/** Writes up to this size are made synchronously: copying into the page cache is quick. */
+const SYNC_WRITE = 256 * 1024;
+/** Gathering buffers kept for the next uploads (allocating and zeroing 1 MiB per file
+ * cost more than writing a small file). */
+const spareBuffers: Uint8Array[] = [];
+const MAX_SPARE_BUFFERS = 2;
 
 /** One entry of the `files` list of a write request. */
 export interface WriteItem {
@@ -54,14 +60,16 @@ export class AtomicFile {
       const tmp = `${dir === "/" ? "" : dir}/${base}.${rand}~`;
       let file: Deno.FsFile;
       try {
-        file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o600 });
+        // Metadata calls are made synchronously (no thread hand-off per call); only the
+        // fsyncs, whose time depends on the disk, run off the event loop.
+        file = Deno.openSync(tmp, { write: true, createNew: true, mode: 0o600 });
       } catch (e) {
         if (e instanceof Deno.errors.AlreadyExists && attempt < 100) continue;
         throw osError("open", tmp, e);
       }
       const atomic = new AtomicFile(target, tmp, file);
       try {
-        await Deno.chmod(tmp, perm); // explicit, so the umask does not apply
+        Deno.chmodSync(tmp, perm); // explicit, so the umask does not apply
       } catch (e) {
         await atomic.cancel();
         throw osError("chmod", tmp, e);
@@ -80,7 +88,7 @@ export class AtomicFile {
         await this.#writeAll(chunk);
         return;
       }
-      this.#buf ??= new Uint8Array(WRITE_BUFFER);
+      this.#buf ??= spareBuffers.pop() ?? new Uint8Array(WRITE_BUFFER);
       const n = Math.min(chunk.length, WRITE_BUFFER - this.#used);
       this.#buf.set(chunk.subarray(0, n), this.#used);
       this.#used += n;
@@ -98,22 +106,30 @@ export class AtomicFile {
   async #writeAll(bytes: Uint8Array): Promise<void> {
     let off = 0;
     while (off < bytes.length) {
+      const rest = off === 0 ? bytes : bytes.subarray(off);
       try {
-        off += await this.#file!.write(off === 0 ? bytes : bytes.subarray(off));
+        off += rest.length <= SYNC_WRITE
+          ? this.#file!.writeSync(rest)
+          : await this.#file!.write(rest);
       } catch (e) {
         throw osError("write", this.tmp, e);
       }
     }
   }
 
+  #releaseBuffer(): void {
+    if (this.#buf && spareBuffers.length < MAX_SPARE_BUFFERS) spareBuffers.push(this.#buf);
+    this.#buf = undefined;
+  }
+
   /** Gives the file its owner, fsyncs and closes it: ready to be renamed. */
   async prepare(owner: Owner): Promise<void> {
     await this.#flush();
-    this.#buf = undefined;
+    this.#releaseBuffer();
     const file = this.#file!;
     if (owner) {
       try {
-        await Deno.chown(this.tmp, owner.uid, owner.gid);
+        Deno.chownSync(this.tmp, owner.uid, owner.gid);
       } catch (e) {
         throw osError("chown", this.tmp, e);
       }
@@ -128,9 +144,9 @@ export class AtomicFile {
   }
 
   /** Renames the file over its target (the caller fsyncs the directory). */
-  async commit(): Promise<void> {
+  commit(): void {
     try {
-      await Deno.rename(this.tmp, this.target);
+      Deno.renameSync(this.tmp, this.target);
       this.#done = true;
     } catch (e) {
       // Go's os.Rename refuses to replace a directory with EEXIST; Linux says EISDIR.
@@ -145,6 +161,7 @@ export class AtomicFile {
   async cancel(): Promise<void> {
     if (this.#done) return;
     this.#done = true;
+    this.#releaseBuffer();
     try {
       this.#file?.close();
     } catch { /* already closed */ }
@@ -256,7 +273,7 @@ export async function writeFiles(
     const dirs = new Map<string, string[]>();
     for (const file of staged) {
       try {
-        await file.commit();
+        file.commit();
         outcome.set(file.target, null);
         const dir = dirPath(file.target);
         dirs.set(dir, [...(dirs.get(dir) ?? []), file.target]);
