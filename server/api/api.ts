@@ -286,7 +286,7 @@ function dispatch(
       }
       return controller.signal;
     },
-    body: () => bodyStream(req),
+    body: () => req as AsyncIterable<Uint8Array>,
     json: () => readJson(req),
   };
   return handler(request);
@@ -318,22 +318,4 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   } catch (e) {
     throw new ApiError(error(400, `cannot decode request body: ${(e as Error).message}`));
   }
-}
-
-/**
- * The request body as a web stream that reads from node:http only when pulled, so a
- * slow consumer (a file being written) holds the client back instead of buffering.
- */
-function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
-  const it = (req as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const next = await it.next();
-      if (next.done) controller.close();
-      else controller.enqueue(next.value);
-    },
-    async cancel() {
-      await it.return?.();
-    },
-  }, { highWaterMark: 0 });
 }

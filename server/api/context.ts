@@ -51,8 +51,11 @@ export interface ApiRequest {
   headers: Record<string, string | string[] | undefined>;
   /** Aborts when the client goes away. */
   readonly signal: AbortSignal;
-  /** The request body as a stream (for streaming endpoints). */
-  body(): ReadableStream<Uint8Array>;
+  /**
+   * The request body, read from the connection only as it is iterated (so a slow
+   * consumer holds the client back instead of buffering).
+   */
+  body(): AsyncIterable<Uint8Array>;
   /** The JSON body (400 when malformed, 413 when too large). */
   json(): Promise<unknown>;
 }
