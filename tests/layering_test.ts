@@ -24,3 +24,12 @@ Deno.test("layering: the client and the CLI do not depend on server/", async () 
     assert.deepEqual(server, [], `${entry} pulls in server code`);
   }
 });
+
+Deno.test("layering: `deno task start` runs the daemon with its V8 flags", async () => {
+  const { DAEMON_V8_FLAGS } = await import("../server/process/v8_flags.ts");
+  const config = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json")));
+  assert.ok(
+    (config.tasks.start as string).split(" ").includes(DAEMON_V8_FLAGS),
+    `${config.tasks.start} lacks ${DAEMON_V8_FLAGS}`,
+  );
+});

@@ -13,8 +13,13 @@
  * kept committed. 4 MiB semi-spaces scavenge every few hundred ms in about 3 ms, at the
  * same CPU, and keep the RSS flat.
  *
+ * The old generation is let grow by a fixed 20% over what survived the last full
+ * collection (`--heap-growing-percent=20`) instead of V8's dynamic factor of up to 4×:
+ * with 1000 checks that keeps the daemon at about 106 MiB instead of 133, at the same
+ * CPU and lateness, and request throughput elsewhere is unchanged.
+ *
  * @module
  */
 
 /** The daemon's V8 flags, as one `--v8-flags=` argument. */
-export const DAEMON_V8_FLAGS = "--v8-flags=--max-semi-space-size=4";
+export const DAEMON_V8_FLAGS = "--v8-flags=--max-semi-space-size=4,--heap-growing-percent=20";
