@@ -223,6 +223,21 @@ function rss(pid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
 }
 
+Deno.test("files client: a pull abandoned midway leaves the daemon serving", async () => {
+  await withDaemon(async (d, dir) => {
+    const path = join(dir, "big");
+    const data = new Uint8Array(16 * 1024 * 1024).map((_, i) => (i * 13) & 0xff);
+    await Deno.writeFile(path, data);
+    for (let round = 0; round < 3; round++) {
+      const reader = (await d.client.pull(path, { encoding: null })).getReader();
+      const first = await reader.read();
+      assert.ok(first.value && first.value.length > 0);
+      await reader.cancel(); // the client goes away with most of the file unread
+    }
+    assert.deepEqual(await bytes(await d.client.pull(path, { encoding: null })), data);
+  });
+});
+
 Deno.test("files client: a 256 MiB file is pushed and pulled in bounded daemon memory", async () => {
   await withDaemon(async (d, dir) => {
     const size = 256 * 1024 * 1024;
@@ -261,8 +276,9 @@ Deno.test("files client: a 256 MiB file is pushed and pulled in bounded daemon m
       assert.equal(total, size);
       assert.equal(mismatch, -1);
       const MiB = 1024 * 1024;
-      assert.ok(pushGrowth < 64 * MiB, `push grew the daemon by ${pushGrowth / MiB} MiB`);
-      assert.ok(pullGrowth < 64 * MiB, `pull grew the daemon by ${pullGrowth / MiB} MiB`);
+      // The issue's bound; consumed upload chunks are freed at once, reads use a pool.
+      assert.ok(pushGrowth < 32 * MiB, `push grew the daemon by ${pushGrowth / MiB} MiB`);
+      assert.ok(pullGrowth < 32 * MiB, `pull grew the daemon by ${pullGrowth / MiB} MiB`);
     } finally {
       clearInterval(sampler);
     }
