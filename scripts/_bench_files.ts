@@ -57,11 +57,15 @@ async function drain(stream: ReadableStream<Uint8Array>): Promise<number> {
 
 const largeFile: Workload = {
   name: "files_large",
+  interleaved: true,
   description:
-    "push then pull one 1 GiB file (256 MiB with --quick) with the TS client; daemon RSS growth",
+    "push then pull one 1 GiB file (256 MiB with --quick) with the TS client, then with curl " +
+    "(the daemon alone: curl costs little); daemon RSS growth during the TS client's transfers",
   metrics: [
     { key: "push", label: "push MiB/s", unit: "MiB/s", better: "higher", goal: atLeastPeer },
     { key: "pull", label: "pull MiB/s", unit: "MiB/s", better: "higher", goal: atLeastPeer },
+    { key: "push_curl", label: "push (curl) MiB/s", unit: "MiB/s", better: "higher" },
+    { key: "pull_curl", label: "pull (curl) MiB/s", unit: "MiB/s", better: "higher" },
     {
       key: "push_rss",
       label: "push RSS growth",
@@ -96,22 +100,77 @@ const largeFile: Workload = {
       });
       const pullS = (performance.now() - t) / 1000;
       if (got !== size) throw new Error(`pulled ${got} bytes, expected ${size}`);
+      const viaCurl = await curlTransfers(daemon.socketPath, path, `${path}.curl`, size);
       return {
         push: size / MIB / pushS,
         pull: size / MIB / pullS,
+        push_curl: viaCurl.push,
+        pull_curl: viaCurl.pull,
         push_rss: pushRss / MIB,
         pull_rss: pullRss / MIB,
       };
     } finally {
       client.close();
       await Deno.remove(path).catch(() => {});
+      await Deno.remove(`${path}.curl`).catch(() => {});
       await daemon.stop();
     }
   },
 };
 
+/**
+ * Pushes `source` (a local file of `size` bytes) to `target` with curl's multipart upload,
+ * then pulls `target` with curl into /dev/null; MiB/s of each, NaN without curl.
+ */
+async function curlTransfers(
+  socket: string,
+  source: string,
+  target: string,
+  size: number,
+): Promise<{ push: number; pull: number }> {
+  const request = await Deno.makeTempFile({ suffix: ".json" });
+  const curl = async (args: string[]) => {
+    const t = performance.now();
+    const out = await new Deno.Command("curl", {
+      args: ["-sS", "--unix-socket", socket, "-o", "/dev/null", "-w", "%{http_code}", ...args],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const code = new TextDecoder().decode(out.stdout);
+    if (!out.success || code !== "200") {
+      throw new Error(`curl ${args.at(-1)}: ${code} ${new TextDecoder().decode(out.stderr)}`);
+    }
+    return size / MIB / ((performance.now() - t) / 1000);
+  };
+  try {
+    await Deno.writeTextFile(
+      request,
+      JSON.stringify({ action: "write", files: [{ path: target }] }),
+    );
+    const push = await curl([
+      "-F",
+      `request=<${request};type=application/json`,
+      "-F",
+      `files=@${source};filename=${target}`,
+      "http://localhost/v1/files",
+    ]);
+    const pull = await curl([
+      "-H",
+      "Accept: multipart/form-data",
+      `http://localhost/v1/files?action=read&path=${encodeURIComponent(target)}`,
+    ]);
+    return { push, pull };
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return { push: NaN, pull: NaN };
+    throw e;
+  } finally {
+    await Deno.remove(request).catch(() => {});
+  }
+}
+
 const smallFiles: Workload = {
   name: "files_small",
+  interleaved: true,
   description: "push then pull 1000 files of 4 KiB, one request each, with the TS client",
   metrics: [
     { key: "push", label: "push files/s", unit: "files/s", better: "higher", goal: atLeastPeer },
