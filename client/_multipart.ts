@@ -29,6 +29,8 @@ export interface MultipartPart {
 const CR = 13;
 const LF = 10;
 const EMPTY = new Uint8Array(0);
+/** Bytes of a new chunk copied to follow the unread rest of the buffer (see `#fill`). */
+const JOIN_BYTES = 4096;
 const encoder = new TextEncoder();
 const latin1 = new TextDecoder("latin1");
 const utf8 = new TextDecoder();
@@ -63,6 +65,9 @@ export class MultipartReader {
   #buf: Uint8Array = EMPTY;
   /** The whole chunk `#buf` is a view of, released when replaced (`releaseConsumed`). */
   #backing: Uint8Array | undefined;
+  /** The rest of a chunk whose start was joined to the buffer, and its whole chunk. */
+  #pending: Uint8Array | undefined;
+  #pendingBacking: Uint8Array | undefined;
   #eof = false;
   #state: "start" | "body" | "between" | "done" = "start";
 
@@ -79,29 +84,44 @@ export class MultipartReader {
     this.#release = options.releaseConsumed ?? false;
   }
 
-  /** Reads more input; false at the end of the source. */
+  /**
+   * Reads more input; false at the end of the source. What is left of the buffer (at most
+   * a delimiter's length when reading a body) is joined with only the first
+   * {@linkcode JOIN_BYTES} of the new chunk; the rest of the chunk is kept aside and becomes
+   * the buffer as it is, so large chunks are never copied whole.
+   */
   async #fill(): Promise<boolean> {
-    if (this.#eof) return false;
-    let next;
-    do {
-      next = await this.#source.next();
-      if (next.done) {
-        this.#eof = true;
-        return false;
-      }
-    } while (next.value.length === 0);
-    const chunk = next.value;
+    let piece = this.#pending;
+    let pieceBacking = this.#pendingBacking;
+    this.#pending = this.#pendingBacking = undefined;
+    if (!piece) {
+      if (this.#eof) return false;
+      let next;
+      do {
+        next = await this.#source.next();
+        if (next.done) {
+          this.#eof = true;
+          return false;
+        }
+      } while (next.value.length === 0);
+      piece = pieceBacking = next.value;
+    }
     const previous = this.#backing;
     if (this.#buf.length === 0) {
-      this.#buf = this.#backing = chunk;
+      this.#buf = piece;
+      this.#backing = pieceBacking;
     } else {
-      const joined = new Uint8Array(this.#buf.length + chunk.length);
+      const take = Math.min(piece.length, JOIN_BYTES);
+      const joined = new Uint8Array(this.#buf.length + take);
       joined.set(this.#buf);
-      joined.set(chunk, this.#buf.length);
+      joined.set(piece.subarray(0, take), this.#buf.length);
       this.#buf = this.#backing = joined;
-      if (this.#release) releaseBytes(chunk);
+      if (take < piece.length) {
+        this.#pending = piece.subarray(take);
+        this.#pendingBacking = pieceBacking;
+      } else if (this.#release) releaseBytes(pieceBacking!);
     }
-    if (this.#release && previous) releaseBytes(previous);
+    if (this.#release && previous && previous !== this.#backing) releaseBytes(previous);
     return true;
   }
 

@@ -91,6 +91,28 @@ Deno.test("multipart: releasing consumed chunks frees them and keeps every split
   assert.equal(shared.buffer.byteLength, bytes.length + 10);
 });
 
+Deno.test("multipart: large chunks split near delimiters keep every byte", async () => {
+  // Nearly all partial delimiters, so most chunk ends leave an unread tail that has to be
+  // joined with the start of the next chunk.
+  let content = "";
+  for (let i = 0; content.length < 40_000; i++) {
+    content += "x".repeat(1 + i % 5) + `\r\n--${B.slice(0, i % B.length)}` +
+      (i % 3 === 0 ? "\r" : "");
+  }
+  const bytes = body([
+    ['Content-Disposition: form-data; name="request"', '{"a":1}'],
+    ['Content-Disposition: form-data; name="files"; filename="/big"', content],
+    ['Content-Disposition: form-data; name="files"; filename="/small"', "s"],
+  ]);
+  const want = ['{"a":1}', content, "s"];
+  for (const n of [4095, 4096, 4097, 4100, 5000, 8191, 9000, 13_001, 40_000]) {
+    for (const release of [false, true]) {
+      const got = await readAll(split(bytes, [n, n + 3, n - 1]), release);
+      assert.deepEqual(got.map((p) => p.text), want, `chunks of ${n}, release ${release}`);
+    }
+  }
+});
+
 Deno.test("multipart: a missing closing boundary and a cut body are errors", async () => {
   const cut = body([['Content-Disposition: form-data; name="files"', "data"]], false);
   await assert.rejects(readAll(split(cut, [5])), (e) => e instanceof MultipartError && !!e.eof);
