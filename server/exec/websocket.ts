@@ -70,15 +70,10 @@ export function nodeSocketDuplex(socket: Duplex): ByteDuplex {
           if (err) reject(err);
           else resolve();
         };
-        if (more) {
-          // One vectored write for a frame header and its payload.
-          socket.cork();
-          socket.write(bytes);
-          socket.write(more, done);
-          socket.uncork();
-        } else {
-          socket.write(bytes, done);
-        }
+        // Two writes rather than a corked pair: Deno's node sockets join corked writes
+        // into a copy, and writes keep their order anyway.
+        if (more) socket.write(bytes);
+        socket.write(more ?? bytes, done);
       });
     },
     closeWrite() {
