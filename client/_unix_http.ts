@@ -17,27 +17,40 @@ const CRLF = encoder.encode("\r\n");
 /** A request body this transport can send. */
 export type Body = Uint8Array | string | ReadableStream<Uint8Array> | null | undefined;
 
+/** Bytes of a read buffer; a read goes into the unused rest of the last one while it lasts. */
+const READ_BUFFER = 256 * 1024;
+/** Below this much room left, the next read gets a fresh buffer. */
+const MIN_READ_ROOM = 16 * 1024;
+
 /** Buffered reader over a connection. */
 class Reader {
   buf = new Uint8Array(0);
+  /** The unused end of the last read buffer: never handed out, so reads may go there. */
+  #room = new Uint8Array(0);
   constructor(readonly conn: Deno.Conn) {}
 
   /** Reads more bytes into the buffer; false at end of stream. */
   async fill(): Promise<boolean> {
-    // Each read gets a fresh buffer that is never written again, so what `take` hands
-    // out can be views of it; only a leftover (part of a head or chunk-size line) is
-    // copied.
-    const chunk = new Uint8Array(256 * 1024);
-    const n = await this.conn.read(chunk);
+    // Bytes once read are never written again, so what `take` hands out can be views of
+    // them. Reads fill a buffer from its start to its end, so a short read costs no fresh
+    // allocation, and a leftover followed by the next read is usually contiguous already.
+    if (this.#room.length < MIN_READ_ROOM) this.#room = new Uint8Array(READ_BUFFER);
+    const target = this.#room;
+    const n = await this.conn.read(target);
     if (n === null) return false;
-    if (this.buf.length === 0) {
-      this.buf = chunk.subarray(0, n);
-      return true;
+    const got = target.subarray(0, n);
+    this.#room = target.subarray(n);
+    const buf = this.buf;
+    if (buf.length === 0) {
+      this.buf = got;
+    } else if (buf.buffer === got.buffer && buf.byteOffset + buf.length === got.byteOffset) {
+      this.buf = new Uint8Array(got.buffer, buf.byteOffset, buf.length + n);
+    } else {
+      const next = new Uint8Array(buf.length + n);
+      next.set(buf);
+      next.set(got, buf.length);
+      this.buf = next;
     }
-    const next = new Uint8Array(this.buf.length + n);
-    next.set(this.buf);
-    next.set(chunk.subarray(0, n), this.buf.length);
-    this.buf = next;
     return true;
   }
 

@@ -92,3 +92,50 @@ Deno.test("unix transport: body until close, truncated body, abort", async () =>
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("unix transport: a body arriving in small pieces stays intact in every chunk handed out", async () => {
+  const dir = await tempDir();
+  const sock = join(dir, "s.sock");
+  // 600 KiB in HTTP chunks of odd sizes, written in pieces that split heads, chunk-size
+  // lines and data anywhere, so reads fill buffers part by part and roll over to new ones.
+  const data = new Uint8Array(600 * 1024).map((_, i) => (i * 7 + (i >> 10)) & 0xff);
+  const enc = new TextEncoder();
+  const parts: Uint8Array[] = [enc.encode("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")];
+  for (let off = 0, i = 0; off < data.length; i++) {
+    const n = Math.min(data.length - off, 1000 + (i * 7919) % 30_000);
+    parts.push(
+      enc.encode(n.toString(16) + "\r\n"),
+      data.subarray(off, off + n),
+      enc.encode("\r\n"),
+    );
+    off += n;
+  }
+  parts.push(enc.encode("0\r\n\r\n"));
+  const wire = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((off, p) => (wire.set(p, off), off + p.length), 0);
+  const server = createNetServer((conn) => {
+    conn.once("data", async () => {
+      for (let off = 0, i = 0; off < wire.length; i++) {
+        const n = 1 + (i * 104_729) % 9000;
+        conn.write(wire.subarray(off, off + n));
+        off += n;
+        if (i % 8 === 0) await new Promise((r) => setTimeout(r, 1));
+      }
+    });
+  });
+  await listen(server, sock);
+  const http = new UnixHttp(sock);
+  try {
+    const res = await http.fetch("GET", "/", new Headers(), null);
+    const chunks: Uint8Array[] = [];
+    for await (const c of res.body!) chunks.push(c);
+    const got = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+    chunks.reduce((off, c) => (got.set(c, off), off + c.length), 0);
+    assert.equal(got.length, data.length);
+    assert.deepEqual(got, data);
+  } finally {
+    http.close();
+    await new Promise((ok) => server.close(ok));
+    await Deno.remove(dir, { recursive: true });
+  }
+});
