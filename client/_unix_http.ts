@@ -12,13 +12,14 @@
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-const CRLF = encoder.encode("\r\n");
 
 /** A request body this transport can send. */
 export type Body = Uint8Array | string | ReadableStream<Uint8Array> | null | undefined;
 
 /** Bytes of a read buffer; a read goes into the unused rest of the last one while it lasts. */
 const READ_BUFFER = 256 * 1024;
+/** Chunks of a streamed request body smaller than this are copied behind their size line. */
+const COPY_BELOW = 16 * 1024;
 /** Below this much room left, the next read gets a fresh buffer. */
 const MIN_READ_ROOM = 16 * 1024;
 
@@ -138,14 +139,21 @@ export class UnixHttp {
       } else if (bytes) {
         head += "Transfer-Encoding: chunked\r\n\r\n";
         await writeAll(conn, encoder.encode(head));
+        // Each chunk's CRLF goes out with the next chunk's size line, and a large chunk is
+        // written as it is rather than copied behind its size line.
+        let after = "";
         for await (const chunk of bytes) {
           if (chunk.length === 0) continue;
-          await writeAll(
-            conn,
-            concat(encoder.encode(chunk.length.toString(16) + "\r\n"), chunk, CRLF),
-          );
+          const line = encoder.encode(`${after}${chunk.length.toString(16)}\r\n`);
+          if (chunk.length < COPY_BELOW) {
+            await writeAll(conn, concat(line, chunk));
+          } else {
+            await writeAll(conn, line);
+            await writeAll(conn, chunk);
+          }
+          after = "\r\n";
         }
-        await writeAll(conn, encoder.encode("0\r\n\r\n"));
+        await writeAll(conn, encoder.encode(`${after}0\r\n\r\n`));
       } else {
         head += method === "GET" || method === "HEAD" ? "\r\n" : "Content-Length: 0\r\n\r\n";
         await writeAll(conn, encoder.encode(head));
