@@ -29,6 +29,8 @@ export interface MultipartPart {
 const CR = 13;
 const LF = 10;
 const EMPTY = new Uint8Array(0);
+/** The most read after the closing boundary to let the source end by itself. */
+const EPILOGUE_BYTES = 64 * 1024;
 /** Bytes of a new chunk copied to follow the unread rest of the buffer (see `#fill`). */
 const JOIN_BYTES = 4096;
 const encoder = new TextEncoder();
@@ -266,10 +268,24 @@ export class MultipartReader {
     return out;
   }
 
-  /** Stops reading the source. */
+  /**
+   * Stops reading the source. After the closing boundary, what little may follow (an
+   * epilogue; the end of an HTTP body's framing) is read to the end first, up to
+   * {@linkcode EPILOGUE_BYTES}, so that the source ends by itself: a keep-alive connection
+   * under it stays usable instead of being torn down.
+   */
   async cancel(): Promise<void> {
+    const closed = this.#state === "done";
     this.#state = "done";
     try {
+      if (closed) {
+        for (let left = EPILOGUE_BYTES; left >= 0 && !this.#eof;) {
+          const next = await this.#source.next();
+          if (next.done) this.#eof = true;
+          else left -= next.value.length;
+        }
+        if (this.#eof) return;
+      }
       await this.#source.return?.();
     } catch {
       // already failed

@@ -368,6 +368,7 @@ export async function pullBytes(
           throw new ProtocolError('no "response" field in multipart body');
         }
         await responsePart(reader, path);
+        await reader.nextPart(); // the closing boundary, so that cancel lets the body end
         await reader.cancel();
         controller.close();
       } catch (e) {

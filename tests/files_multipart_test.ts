@@ -113,6 +113,50 @@ Deno.test("multipart: large chunks split near delimiters keep every byte", async
   }
 });
 
+Deno.test("multipart: cancel after the closing boundary lets the source end by itself", async () => {
+  const tracked = (chunks: Uint8Array[]) => {
+    const state = { returned: false, ended: false };
+    const source = {
+      [Symbol.asyncIterator]() {
+        let i = 0;
+        return {
+          next() {
+            if (i < chunks.length) return Promise.resolve({ done: false, value: chunks[i++] });
+            state.ended = true;
+            return Promise.resolve({ done: true as const, value: undefined });
+          },
+          return() {
+            state.returned = true;
+            return Promise.resolve({ done: true as const, value: undefined });
+          },
+        };
+      },
+    } as AsyncIterable<Uint8Array>;
+    return { source, state };
+  };
+  const done = body([['Content-Disposition: form-data; name="files"', "x"]]);
+  // Closing boundary seen, then an epilogue in later chunks: read to the end.
+  const a = tracked([done, enc.encode("epilogue"), enc.encode("more")]);
+  const r = new MultipartReader(a.source, B);
+  assert.equal((await r.nextPart())?.name, "files");
+  assert.equal(await r.nextPart(), null);
+  await r.cancel();
+  assert.deepEqual(a.state, { returned: false, ended: true });
+  // Stopped inside a part: the source is abandoned at once.
+  const b = tracked([done.slice(0, done.length - 20), new Uint8Array(1 << 20)]);
+  const s = new MultipartReader(b.source, B);
+  await s.nextPart();
+  await s.cancel();
+  assert.deepEqual(b.state, { returned: true, ended: false });
+  // A long epilogue is not read to its end.
+  const c = tracked([done, ...Array.from({ length: 10 }, () => new Uint8Array(16 * 1024))]);
+  const t = new MultipartReader(c.source, B);
+  await t.nextPart();
+  assert.equal(await t.nextPart(), null);
+  await t.cancel();
+  assert.deepEqual(c.state, { returned: true, ended: false });
+});
+
 Deno.test("multipart: a missing closing boundary and a cut body are errors", async () => {
   const cut = body([['Content-Disposition: form-data; name="files"', "data"]], false);
   await assert.rejects(readAll(split(cut, [5])), (e) => e instanceof MultipartError && !!e.eof);
