@@ -16,8 +16,12 @@ const encoder = new TextEncoder();
 /** A new random boundary, as long as Go's (30 random bytes in hex). */
 export function newBoundary(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(30));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  let hex = "";
+  for (const b of bytes) hex += HEX[b];
+  return hex;
 }
+
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
 
 /** Go's multipart quoting of a file name in a Content-Disposition. */
 export function escapeQuotes(s: string): string {
@@ -204,9 +208,11 @@ export async function writeFilesBody(
           // more that finds the end).
           for (let want = size + 1;; want = 1) {
             const buf = await room(want);
+            const space = buf.length - staged;
             const n = file.readSync(buf.subarray(staged));
             if (n === null) break;
             staged += n;
+            if (n < space) break; // a short read of a regular file is its end
           }
         } else {
           await flush();
