@@ -60,26 +60,22 @@ class Framing {
     this.#first = false;
     return d;
   }
-  fileHead(path: string): Uint8Array {
-    return encoder.encode(
-      this.#delimiter() +
-        `Content-Disposition: form-data; name="files"; filename="${escapeQuotes(path)}"\r\n` +
-        "Content-Type: application/octet-stream\r\n\r\n",
-    );
+  fileHead(path: string): string {
+    return this.#delimiter() +
+      `Content-Disposition: form-data; name="files"; filename="${escapeQuotes(path)}"\r\n` +
+      "Content-Type: application/octet-stream\r\n\r\n";
   }
-  tail(results: Result[]): Uint8Array {
+  tail(results: Result[]): string {
     const meta = JSON.stringify({
       type: "sync",
       "status-code": 200,
       status: "OK",
       result: results,
     });
-    return encoder.encode(
-      this.#delimiter() +
-        'Content-Disposition: form-data; name="response"\r\n' +
-        "Content-Type: application/json\r\n\r\n" + meta + "\n" +
-        `\r\n--${this.boundary}--\r\n`,
-    );
+    return this.#delimiter() +
+      'Content-Disposition: form-data; name="response"\r\n' +
+      "Content-Type: application/json\r\n\r\n" + meta + "\n" +
+      `\r\n--${this.boundary}--\r\n`;
   }
 }
 
@@ -163,7 +159,8 @@ export async function writeFilesBody(
       }
     }
   };
-  // Part headers and small files gather here before they are written.
+  // Part headers and small files gather here before they are written. The helpers answer
+  // at once (no promise) whenever the staging buffer has room, which is the common case.
   let stage: Uint8Array | null = null;
   let staged = 0;
   const flush = async () => {
@@ -174,20 +171,45 @@ export async function writeFilesBody(
     }
     staged = 0;
   };
-  /** Room for at least `n` more bytes in the staging buffer (when `n` <= CHUNK). */
-  const room = async (n: number): Promise<Uint8Array> => {
-    if (stage && staged + n > stage.length) await flush();
-    stage ??= await acquire();
+  /** The staging buffer, taken from the pool at once if there is none and the pool allows. */
+  const stageNow = (): Uint8Array | null => {
+    if (!stage && allocated < POOL && !closed) {
+      allocated++;
+      stage = spare.pop() ?? new Uint8Array(CHUNK);
+    }
     return stage;
   };
-  const put = async (bytes: Uint8Array) => {
-    if (bytes.length > CHUNK) {
-      await flush();
-      await send(bytes);
-      return;
+  /** The staging buffer, once it has room for `n` more bytes (`n` <= CHUNK). */
+  const room = (n: number): Uint8Array | Promise<Uint8Array> => {
+    const now = stageNow();
+    if (now && staged + n <= now.length) return now;
+    return (async () => {
+      if (stage && staged + n > stage.length) await flush();
+      return stage ??= await acquire();
+    })();
+  };
+  /** Appends `text` (UTF-8) to the staging buffer, or sends it alone when it is huge. */
+  const put = (text: string): void | Promise<void> => {
+    const now = stageNow();
+    if (now) {
+      const { read, written } = encoder.encodeInto(text, now.subarray(staged));
+      if (read === text.length) {
+        staged += written;
+        return;
+      }
     }
-    (await room(bytes.length)).set(bytes, staged);
-    staged += bytes.length;
+    return (async () => {
+      const bytes = encoder.encode(text);
+      if (bytes.length > CHUNK) {
+        await flush();
+        await send(bytes);
+        return;
+      }
+      let buf = room(bytes.length);
+      if (buf instanceof Promise) buf = await buf;
+      buf.set(bytes, staged);
+      staged += bytes.length;
+    })();
   };
   try {
     for (const path of paths) {
@@ -202,12 +224,14 @@ export async function writeFilesBody(
       const { file, size } = opened;
       let error: FileError | undefined;
       try {
-        await put(framing.fileHead(path));
+        const head = put(framing.fileHead(path));
+        if (head) await head;
         if (size < CHUNK) {
           // Read in place, synchronously: the whole file is one short read (and one
           // more that finds the end).
           for (let want = size + 1;; want = 1) {
-            const buf = await room(want);
+            let buf = room(want);
+            if (buf instanceof Promise) buf = await buf;
             const space = buf.length - staged;
             const n = file.readSync(buf.subarray(staged));
             if (n === null) break;
@@ -234,14 +258,10 @@ export async function writeFilesBody(
       }
       results.push(error ? { path, error: error.toResult() } : { path });
     }
-    const tail = framing.tail(results);
-    if (!sent && staged + tail.length <= CHUNK) {
-      // Everything fits in one write: say how long it is instead of chunking it.
-      await put(tail);
-      out.setHeader("content-length", staged);
-    } else {
-      await put(tail);
-    }
+    const tail = put(framing.tail(results));
+    if (tail) await tail;
+    // Everything is in the staging buffer: one write, with its length instead of chunks.
+    if (!sent) out.setHeader("content-length", staged);
     await flush();
   } finally {
     done = true;
