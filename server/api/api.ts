@@ -138,6 +138,8 @@ function queryProblem(query: string): string | null {
 }
 
 const UNLOGGED = new Set(["/v1/system-info", "/v1/health"]);
+/** Paths whose route matches are remembered (the cache starts over when full). */
+const MATCH_CACHE = 512;
 const NOT_FOUND = error(404, "invalid API endpoint requested");
 
 /** Every route of the API, area by area. */
@@ -164,6 +166,17 @@ export type ApiListener = (req: IncomingMessage, res: ServerResponse) => void;
 export function buildApi(deps: ApiDeps, routes: Route[] = allRoutes()): ApiListener {
   const router = new TrieRouter<Route>();
   for (const route of routes) router.add("ALL", route.path, route);
+  // Clients ask for the same few paths over and over: remember what they matched.
+  const matched = new Map<string, [Route, Record<string, string>][]>();
+  const match = (path: string) => {
+    let m = matched.get(path);
+    if (!m) {
+      m = (router.match("ALL", path) as [[Route, Record<string, string>][]])[0];
+      if (matched.size >= MATCH_CACHE) matched.clear();
+      matched.set(path, m);
+    }
+    return m;
+  };
   return (req, res) => {
     const started = performance.now();
     let url = req.url ?? "/";
@@ -173,7 +186,7 @@ export function buildApi(deps: ApiDeps, routes: Route[] = allRoutes()): ApiListe
     const path = q < 0 ? url : url.slice(0, q);
     // deno-lint-ignore no-explicit-any
     const conn: ConnInfo = (req.socket as any).pebbleConn ?? { transport: "http", uid: null };
-    const [matches] = router.match("ALL", path) as [[Route, Record<string, string>][]];
+    const matches = match(path);
     const finish = (status: number) => {
       const logged = !(req.method === "GET" &&
         (UNLOGGED.has(path) || /^\/v1\/changes\/[^/]+$/.test(path)));

@@ -8,6 +8,7 @@
 
 import { FileError, goQuote, nonAbsolute, osError } from "./errors.ts";
 import { isAbsPath } from "./paths.ts";
+import { releaseBytes } from "../../client/_release.ts";
 import type { ServerResponse } from "node:http";
 
 const CHUNK = 256 * 1024;
@@ -29,11 +30,10 @@ export function escapeQuotes(s: string): string {
 }
 
 /**
- * Opens `path` for reading if it is a regular file; returns it with its size. Stat and
- * open are made synchronously: they are quick, and a thread hand-off per call cost more
- * than the call itself for small files.
+ * The size of `path` if it is a regular file (a FIFO or device must never be opened: that
+ * could block). Made synchronously: a thread hand-off per call cost more than the call.
  */
-function openRegular(path: string): { file: Deno.FsFile; size: number } {
+function regularFileSize(path: string): number {
   if (!isAbsPath(path)) throw nonAbsolute(path);
   let info: Deno.FileInfo;
   try {
@@ -42,11 +42,7 @@ function openRegular(path: string): { file: Deno.FsFile; size: number } {
     throw osError("stat", path, e);
   }
   if (!info.isFile) throw new FileError(`can only read a regular file: ${goQuote(path)}`);
-  try {
-    return { file: Deno.openSync(path, { read: true }), size: info.size };
-  } catch (e) {
-    throw osError("open", path, e);
-  }
+  return info.size;
 }
 
 type Result = { path: string; error?: { message: string; kind: string } };
@@ -214,35 +210,42 @@ export async function writeFilesBody(
   try {
     for (const path of paths) {
       onPath(path);
-      let opened;
+      // A small file is read whole in one call (open, read, close at once); a large one is
+      // opened and streamed.
+      let data: Uint8Array | undefined;
+      let file: Deno.FsFile | undefined;
       try {
-        opened = openRegular(path);
+        const size = regularFileSize(path);
+        try {
+          if (size < CHUNK) data = Deno.readFileSync(path);
+          else file = Deno.openSync(path, { read: true });
+        } catch (e) {
+          throw osError("open", path, e);
+        }
       } catch (e) {
         results.push({ path, error: toFileError(e, path).toResult() });
         continue;
       }
-      const { file, size } = opened;
       let error: FileError | undefined;
       try {
         const head = put(framing.fileHead(path));
         if (head) await head;
-        if (size < CHUNK) {
-          // Read in place, synchronously: the whole file is one short read (and one
-          // more that finds the end).
-          for (let want = size + 1;; want = 1) {
-            let buf = room(want);
+        if (data) {
+          if (data.length <= CHUNK) {
+            let buf = room(data.length);
             if (buf instanceof Promise) buf = await buf;
-            const space = buf.length - staged;
-            const n = file.readSync(buf.subarray(staged));
-            if (n === null) break;
-            staged += n;
-            if (n < space) break; // a short read of a regular file is its end
+            buf.set(data, staged);
+            staged += data.length;
+            releaseBytes(data);
+          } else {
+            await flush(); // it grew since it was looked at: send it as it is
+            await send(data);
           }
         } else {
           await flush();
           for (;;) {
             const buf = await acquire();
-            const n = await file.read(buf);
+            const n = await file!.read(buf);
             if (n === null) {
               free.push(buf);
               break;
@@ -254,7 +257,7 @@ export async function writeFilesBody(
         if (closed) throw e;
         error = osError("read", path, e);
       } finally {
-        file.close();
+        file?.close();
       }
       results.push(error ? { path, error: error.toResult() } : { path });
     }
