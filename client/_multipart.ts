@@ -144,7 +144,7 @@ export class MultipartReader {
       const nl = this.#buf.indexOf(LF, from);
       if (nl >= 0) {
         const end = nl > 0 && this.#buf[nl - 1] === CR ? nl - 1 : nl;
-        const line = latin1.decode(this.#buf.subarray(0, end));
+        const line = latin1Text(this.#buf.subarray(0, end));
         this.#buf = this.#buf.subarray(nl + 1);
         return line;
       }
@@ -213,7 +213,10 @@ export class MultipartReader {
     let filename: string | undefined;
     const disposition = headers.get("content-disposition");
     if (disposition !== undefined) {
-      const parsed = parseMediaType(utf8.decode(latin1Bytes(disposition)));
+      // Header bytes were read as Latin-1; a file name is UTF-8.
+      const parsed = parseMediaType(
+        /[\x80-\xff]/.test(disposition) ? utf8.decode(latin1Bytes(disposition)) : disposition,
+      );
       if (parsed) {
         if (parsed.type === "form-data") name = parsed.params.get("name") ?? "";
         filename = parsed.params.get("filename");
@@ -291,6 +294,14 @@ export class MultipartReader {
       // already failed
     }
   }
+}
+
+/** Bytes as Latin-1 text; short header lines are decoded here rather than by an op. */
+function latin1Text(bytes: Uint8Array): string {
+  if (bytes.length > 256) return latin1.decode(bytes);
+  let s = "";
+  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
+  return s;
 }
 
 function latin1Bytes(s: string): Uint8Array {

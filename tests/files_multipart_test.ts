@@ -91,6 +91,19 @@ Deno.test("multipart: releasing consumed chunks frees them and keeps every split
   assert.equal(shared.buffer.byteLength, bytes.length + 10);
 });
 
+Deno.test("multipart: UTF-8 file names come through whole", async () => {
+  const name = '/srv/naïve 日本 "q".txt';
+  const bytes = body([
+    [
+      `Content-Disposition: form-data; name="files"; filename="${name.replaceAll('"', '\\"')}"`,
+      "x",
+    ],
+  ]);
+  for (const n of [1, 3, 7, 1000]) {
+    assert.deepEqual((await readAll(split(bytes, [n]))).map((p) => p.filename), [name]);
+  }
+});
+
 Deno.test("multipart: large chunks split near delimiters keep every byte", async () => {
   // Nearly all partial delimiters, so most chunk ends leave an unread tail that has to be
   // joined with the start of the next chunk.

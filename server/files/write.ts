@@ -17,6 +17,8 @@ import { errnoOf, FileError, goQuote, nonAbsolute, osError } from "./errors.ts";
 import { makeDirectory, parsePermissions, syncDir } from "./dirs.ts";
 import { basePath, dirPath, isAbsPath } from "./paths.ts";
 
+const utf8 = new TextDecoder();
+
 /** Bytes gathered before each write to the temporary file. */
 const WRITE_BUFFER = 1024 * 1024;
 /** Writes up to this size are made synchronously: copying into the page cache is quick. */
@@ -217,7 +219,7 @@ export async function writeFiles(
     let meta: unknown;
     try {
       const raw = await reader.readAll(options.maxMetadataBytes ?? 16 * 1024 * 1024);
-      meta = JSON.parse(new TextDecoder().decode(raw));
+      meta = JSON.parse(utf8.decode(raw));
     } catch (e) {
       return { badRequest: `cannot decode request metadata: ${multipartText(e)}` };
     }
