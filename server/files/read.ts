@@ -47,7 +47,7 @@ function regularFileSize(path: string): number {
 
 type Result = { path: string; error?: { message: string; kind: string } };
 
-/** The pieces of the multipart response, shared by the stream and the direct writer. */
+/** The text pieces of the multipart response: part heads and the closing `response` part. */
 class Framing {
   #first = true;
   constructor(readonly boundary: string) {}
@@ -87,10 +87,11 @@ const MAX_SPARE = 2 * POOL;
  * security log).
  *
  * Memory is bounded by a small pool of reused buffers ({@linkcode POOL} ×
- * {@linkcode CHUNK} bytes), each returned once the socket is done with it. Small files
- * are read synchronously straight into a staging buffer along with the part headers, so
- * a response that fits in one chunk goes out as a single write with a Content-Length;
- * larger files are read asynchronously, one chunk ahead of the socket.
+ * {@linkcode CHUNK} bytes), each returned once the socket is done with it. A file smaller
+ * than a chunk (by its stat) is read whole in one synchronous call and copied into a
+ * staging buffer along with the part headers, so a response that fits in one chunk goes
+ * out as a single write with a Content-Length; larger files are read asynchronously, one
+ * chunk ahead of the socket.
  */
 export async function writeFilesBody(
   paths: string[],
