@@ -7,24 +7,11 @@
  */
 
 import { Client } from "../client/client.ts";
-import { type BenchTarget, rssBytes } from "./_bench_target.ts";
-import type { Goal, Workload } from "./_bench_workloads.ts";
+import { type BenchTarget, pattern, rssGrowth } from "./_bench_target.ts";
+import type { Workload } from "./_bench_workloads.ts";
+import { atLeastPeer, below, belowPeer } from "./_bench_goals.ts";
 
 const MIB = 1024 * 1024;
-
-// Local copies of the registry's goals (it imports this module).
-const atLeastPeer: Goal = {
-  text: ">= peer",
-  met: (ours, peer) => (peer === undefined ? undefined : ours >= peer),
-};
-const belowPeer: Goal = {
-  text: "< peer",
-  met: (ours, peer) => (peer === undefined ? undefined : ours < peer),
-};
-const below = (limit: number, unit: string): Goal => ({
-  text: `< ${limit} ${unit}`,
-  met: (ours) => ours < limit,
-});
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
@@ -58,12 +45,6 @@ const execTrue: Workload = {
   },
 };
 
-async function* pattern(size: number): AsyncGenerator<Uint8Array> {
-  const chunk = new Uint8Array(MIB);
-  for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 131) & 0xff;
-  for (let sent = 0; sent < size; sent += chunk.length) yield chunk;
-}
-
 const execCat: Workload = {
   name: "exec_cat",
   description: "`cat` of 1 GiB (256 MiB with --quick) stdin to stdout through exec; daemon RSS",
@@ -78,25 +59,16 @@ const execCat: Workload = {
     try {
       await (await client.exec(["cat"], { stdin: new Uint8Array(MIB), encoding: null }))
         .waitOutput();
-      const base = rssBytes(daemon.pid);
-      let peak = base;
-      const timer = setInterval(() => {
-        try {
-          peak = Math.max(peak, rssBytes(daemon.pid));
-        } catch { /* exited */ }
-      }, 5);
       const t = performance.now();
       let got = 0;
-      try {
+      const rss = await rssGrowth(daemon.pid, async () => {
         const p = await client.exec(["cat"], { stdin: pattern(size), encoding: null });
         for await (const c of p.stdout!) got += c.length;
         await p.wait();
-      } finally {
-        clearInterval(timer);
-      }
+      });
       const secs = (performance.now() - t) / 1000;
       if (got !== size) throw new Error(`cat returned ${got} bytes, expected ${size}`);
-      return { rate: size / MIB / secs, rss: (peak - base) / MIB };
+      return { rate: size / MIB / secs, rss: rss / MIB };
     } finally {
       client.close();
       await daemon.stop();

@@ -8,46 +8,11 @@
  */
 
 import { Client } from "../client/client.ts";
-import { type BenchTarget, rssBytes } from "./_bench_target.ts";
-import type { Goal, Workload } from "./_bench_workloads.ts";
+import { type BenchTarget, pattern, rssGrowth } from "./_bench_target.ts";
+import type { Workload } from "./_bench_workloads.ts";
+import { atLeastPeer, below } from "./_bench_goals.ts";
 
 const MIB = 1024 * 1024;
-
-// Local copies of the registry's goals: it imports this module, so its values are not
-// initialised yet when this module runs.
-const atLeastPeer: Goal = {
-  text: ">= peer",
-  met: (ours, peer) => (peer === undefined ? undefined : ours >= peer),
-};
-const below = (limit: number, unit: string): Goal => ({
-  text: `< ${limit} ${unit}`,
-  met: (ours) => ours < limit,
-});
-
-/** Samples the RSS of `pid` every few milliseconds while `fn` runs; returns the growth. */
-async function rssGrowth(pid: number, fn: () => Promise<void>): Promise<number> {
-  const base = rssBytes(pid);
-  let peak = base;
-  const sample = () => {
-    try {
-      peak = Math.max(peak, rssBytes(pid));
-    } catch { /* exited */ }
-  };
-  const timer = setInterval(sample, 5);
-  try {
-    await fn();
-  } finally {
-    clearInterval(timer);
-    sample();
-  }
-  return peak - base;
-}
-
-async function* pattern(size: number): AsyncGenerator<Uint8Array> {
-  const chunk = new Uint8Array(MIB);
-  for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 131) & 0xff;
-  for (let sent = 0; sent < size; sent += chunk.length) yield chunk;
-}
 
 async function drain(stream: ReadableStream<Uint8Array>): Promise<number> {
   let n = 0;

@@ -8,19 +8,10 @@
 
 import { Client } from "../client/client.ts";
 import { type BenchTarget, cpuSeconds, rssBytes, sleep } from "./_bench_target.ts";
-import type { Goal, Workload } from "./_bench_workloads.ts";
+import type { Workload } from "./_bench_workloads.ts";
+import { below, belowPeer } from "./_bench_goals.ts";
 
 const MIB = 1024 * 1024;
-
-// Local copies of the registry's goals (it imports this module).
-const belowPeer: Goal = {
-  text: "< peer",
-  met: (ours, peer) => (peer === undefined ? undefined : ours < peer),
-};
-const below = (limit: number, unit: string): Goal => ({
-  text: `< ${limit} ${unit}`,
-  met: (ours) => ours < limit,
-});
 
 async function withDaemon<T>(
   target: BenchTarget,

@@ -132,6 +132,32 @@ export function rssBytes(pid: number): number {
   return Number(m[1]) * 1024;
 }
 
+/** Samples the RSS of `pid` every few milliseconds while `fn` runs; returns the growth. */
+export async function rssGrowth(pid: number, fn: () => Promise<void>): Promise<number> {
+  const base = rssBytes(pid);
+  let peak = base;
+  const sample = () => {
+    try {
+      peak = Math.max(peak, rssBytes(pid));
+    } catch { /* exited */ }
+  };
+  const timer = setInterval(sample, 5);
+  try {
+    await fn();
+  } finally {
+    clearInterval(timer);
+    sample();
+  }
+  return peak - base;
+}
+
+/** `size` bytes of a fixed pattern, as 1 MiB chunks (the same chunk each time). */
+export async function* pattern(size: number): AsyncGenerator<Uint8Array> {
+  const chunk = new Uint8Array(1024 * 1024);
+  for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 131) & 0xff;
+  for (let sent = 0; sent < size; sent += chunk.length) yield chunk;
+}
+
 /** CPU seconds (user + system, all threads) that `pid` has used. */
 export function cpuSeconds(pid: number): number {
   const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);

@@ -7,6 +7,7 @@
  */
 
 import { type LoadClientKind, runLoad } from "./_bench_http.ts";
+import { atLeastPeer, below, type Goal } from "./_bench_goals.ts";
 import { type BenchTarget, cpuSeconds, rssBytes, sleep } from "./_bench_target.ts";
 import { NOTICE_WORKLOADS } from "./_bench_notices.ts";
 import { FILE_WORKLOADS } from "./_bench_files.ts";
@@ -15,16 +16,10 @@ import { EXEC_WORKLOADS } from "./_bench_exec.ts";
 import { SERVICE_WORKLOADS } from "./_bench_services.ts";
 import { IDENTITY_WORKLOADS } from "./_bench_identities.ts";
 
+export { atLeastPeer, below, belowPeer, type Goal } from "./_bench_goals.ts";
+
 /** Which direction of a metric is an improvement. */
 export type Better = "lower" | "higher";
-
-/** A goal printed next to a metric. */
-export interface Goal {
-  /** How the goal reads in the table, e.g. "< 150 ms" or ">= peer". */
-  text: string;
-  /** Whether our figure meets it; undefined when it cannot be judged (e.g. no peer). */
-  met(ours: number, peer: number | undefined): boolean | undefined;
-}
 
 /** One row of the table. */
 export interface Metric {
@@ -71,17 +66,6 @@ export interface Workload {
 }
 
 const MIB = 1024 * 1024;
-
-/** Our figure must be below `limit`. */
-export function below(limit: number, unit: string): Goal {
-  return { text: `< ${limit} ${unit}`, met: (ours) => ours < limit };
-}
-
-/** Our figure must be at least the peer's. */
-export const atLeastPeer: Goal = {
-  text: ">= peer",
-  met: (ours, peer) => (peer === undefined ? undefined : ours >= peer),
-};
 
 /** Median of a non-empty list. */
 export function median(values: number[]): number {
