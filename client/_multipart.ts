@@ -3,7 +3,7 @@
 // ever rescans the few bytes that might start a delimiter), and memory is bounded by the
 // size of the chunks the source yields plus the part headers.
 
-import { releaseBytes } from "./_release.ts";
+import { concatBytes, releaseBytes } from "./_bytes.ts";
 
 /** A problem with the multipart body. `eof` tells a clean end of input from a torn one. */
 export class MultipartError extends Error {
@@ -262,13 +262,7 @@ export class MultipartReader {
       if (size > limit) throw new MultipartError(`multipart: part larger than ${limit} bytes`);
       chunks.push(c.slice());
     }
-    const out = new Uint8Array(size);
-    let off = 0;
-    for (const c of chunks) {
-      out.set(c, off);
-      off += c.length;
-    }
-    return out;
+    return concatBytes(chunks);
   }
 
   /**

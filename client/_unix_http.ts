@@ -10,6 +10,8 @@
  * @module
  */
 
+import { concatBytes } from "./_bytes.ts";
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -135,7 +137,7 @@ export class UnixHttp {
       const bytes = typeof body === "string" ? encoder.encode(body) : body;
       if (bytes instanceof Uint8Array) {
         head += `Content-Length: ${bytes.length}\r\n\r\n`;
-        await writeAll(conn, concat(encoder.encode(head), bytes));
+        await writeAll(conn, concatBytes([encoder.encode(head), bytes]));
       } else if (bytes) {
         head += "Transfer-Encoding: chunked\r\n\r\n";
         await writeAll(conn, encoder.encode(head));
@@ -146,7 +148,7 @@ export class UnixHttp {
           if (chunk.length === 0) continue;
           const line = encoder.encode(`${after}${chunk.length.toString(16)}\r\n`);
           if (chunk.length < COPY_BELOW) {
-            await writeAll(conn, concat(line, chunk));
+            await writeAll(conn, concatBytes([line, chunk]));
           } else {
             await writeAll(conn, line);
             await writeAll(conn, chunk);
@@ -255,18 +257,6 @@ export class UnixHttp {
       } catch { /* already closed */ }
     }
   }
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }
 
 async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {

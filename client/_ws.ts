@@ -10,7 +10,7 @@
  * @module
  */
 
-import { releaseBytes } from "./_release.ts";
+import { releaseBytes } from "./_bytes.ts";
 
 /** A byte stream a WebSocket runs over. */
 export interface ByteDuplex {

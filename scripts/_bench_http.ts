@@ -11,6 +11,7 @@
  */
 
 import http from "node:http";
+import { concatBytes } from "../client/_bytes.ts";
 
 /** Which load generator drives the requests. */
 export type LoadClientKind = "raw" | "node";
@@ -163,7 +164,7 @@ export class RawConnection {
         pos += size + 2;
       }
       end = pos;
-      body = concat(chunks);
+      body = concatBytes(chunks);
     } else if (status === 204 || status === 304) {
       end = headEnd;
       body = new Uint8Array(0);
@@ -182,16 +183,6 @@ function indexOfCrlf(buf: Uint8Array, from: number, to: number): number {
     if (buf[i] === CR && buf[i + 1] === LF) return i;
   }
   return -1;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** The bytes of a keep-alive `GET path` request. */
@@ -259,7 +250,7 @@ function nodePool(opts: LoadOptions): ClientPool {
       const req = http.request(target, (res) => {
         const parts: Uint8Array[] = [];
         res.on("data", (chunk: Uint8Array) => parts.push(chunk));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: concat(parts) }));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: concatBytes(parts) }));
         res.on("error", reject);
       });
       req.on("error", reject);

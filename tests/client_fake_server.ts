@@ -2,6 +2,7 @@
 // socket (or TCP port) in a temp dir and records the requests it received.
 
 import { tempDir } from "./_tmp.ts";
+import { concatBytes } from "../client/_bytes.ts";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 
 /** A request the fake server received. */
@@ -110,7 +111,7 @@ export class FakePebble {
         path: url.pathname,
         query: url.searchParams,
         headers: req.headers,
-        body: new TextDecoder().decode(concat(chunks)),
+        body: new TextDecoder().decode(concatBytes(chunks)),
       };
       this.requests.push(recorded);
       const route = this.#routes.get(`${recorded.method} ${recorded.path}`);
@@ -129,14 +130,4 @@ export class FakePebble {
       res.end(body);
     });
   }
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }

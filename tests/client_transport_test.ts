@@ -4,6 +4,7 @@ import { createServer as createHttpServer } from "node:http";
 import { createServer as createNetServer, type Server } from "node:net";
 import { join } from "node:path";
 import { UnixHttp } from "../client/_unix_http.ts";
+import { concatBytes } from "../client/_bytes.ts";
 
 async function listen(server: Server, path: string): Promise<void> {
   await new Promise<void>((ok) => server.listen(path, ok));
@@ -111,8 +112,7 @@ Deno.test("unix transport: a body arriving in small pieces stays intact in every
     off += n;
   }
   parts.push(enc.encode("0\r\n\r\n"));
-  const wire = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  parts.reduce((off, p) => (wire.set(p, off), off + p.length), 0);
+  const wire = concatBytes(parts);
   const server = createNetServer((conn) => {
     conn.once("data", async () => {
       for (let off = 0, i = 0; off < wire.length; i++) {
@@ -129,8 +129,7 @@ Deno.test("unix transport: a body arriving in small pieces stays intact in every
     const res = await http.fetch("GET", "/", new Headers(), null);
     const chunks: Uint8Array[] = [];
     for await (const c of res.body!) chunks.push(c);
-    const got = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-    chunks.reduce((off, c) => (got.set(c, off), off + c.length), 0);
+    const got = concatBytes(chunks);
     assert.equal(got.length, data.length);
     assert.deepEqual(got, data);
   } finally {

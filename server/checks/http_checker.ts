@@ -13,6 +13,7 @@
  */
 
 import { type Checker, CheckFailure, timedOut } from "./checker.ts";
+import { concatBytes } from "../../client/_bytes.ts";
 
 const MAX_ERROR_BYTES = 512;
 const MAX_ERROR_LINES = 5;
@@ -87,7 +88,7 @@ export class HttpChecker implements Checker {
       } finally {
         reader.cancel().catch(() => {});
       }
-      text = new TextDecoder().decode(concat(chunks).subarray(0, MAX_ERROR_BYTES));
+      text = new TextDecoder().decode(concatBytes(chunks).subarray(0, MAX_ERROR_BYTES));
     }
     throw nonSuccess(res.status, text);
   }
@@ -107,7 +108,7 @@ export class HttpChecker implements Checker {
         let size = 0;
         const finish = () => {
           res.destroy();
-          const body = new TextDecoder().decode(concat(chunks).subarray(0, MAX_ERROR_BYTES));
+          const body = new TextDecoder().decode(concatBytes(chunks).subarray(0, MAX_ERROR_BYTES));
           reject(nonSuccess(status, body));
         };
         res.on("data", (chunk: Uint8Array) => {
@@ -121,17 +122,6 @@ export class HttpChecker implements Checker {
       req.on("error", reject);
     });
   }
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }
 
 function nonSuccess(status: number, body: string): CheckFailure {

@@ -22,7 +22,7 @@ import type { TaskRunner } from "../state/task_runner.ts";
 import { formatDuration } from "../../plan/mod.ts";
 import { logNotice } from "../log.ts";
 import type { WsConn } from "../../client/_ws.ts";
-import { releaseBytes } from "../../client/_release.ts";
+import { releaseBytes } from "../../client/_bytes.ts";
 import type { ExecSetup } from "./setup.ts";
 import {
   forgetChild,

@@ -8,7 +8,7 @@
 
 import { FileError, goQuote, nonAbsolute, osError } from "./errors.ts";
 import { isAbsPath } from "./paths.ts";
-import { releaseBytes } from "../../client/_release.ts";
+import { releaseBytes } from "../../client/_bytes.ts";
 import type { ServerResponse } from "node:http";
 
 const CHUNK = 256 * 1024;

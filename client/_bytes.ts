@@ -1,5 +1,6 @@
-// Freeing a byte buffer as soon as its last user is done with it.
+// Byte-buffer helpers shared by the client and the daemon.
 //
+// releaseBytes frees a byte buffer as soon as its last user is done with it.
 // Streams of fresh 64 KiB chunks (socket reads, pipe reads) are short-lived garbage, but
 // V8 frees an ArrayBuffer's memory only when a scavenge finds its (tiny) JS object dead;
 // with few other allocations that can take hundreds of chunks, so a gigabyte moving
@@ -16,4 +17,17 @@ export function releaseBytes(chunk: Uint8Array): void {
     buf instanceof ArrayBuffer && !buf.resizable && buf.byteLength > 0 &&
     chunk.byteOffset === 0 && chunk.byteLength === buf.byteLength
   ) buf.transfer(0);
+}
+
+/** The bytes of `parts` one after the other, in a new buffer. */
+export function concatBytes(parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
 }
