@@ -216,7 +216,7 @@ export class ExecProcess<T extends string | Uint8Array = string> {
       : null;
     out.catch(() => {});
     err?.catch(() => {});
-    const code = await this.#wait();
+    const code = await this.#wait(err ? [out, err] : [out]);
     const stdout = await out;
     const stderr = err ? await err : null;
     if (code !== 0) {
@@ -239,7 +239,12 @@ export class ExecProcess<T extends string | Uint8Array = string> {
     );
   }
 
-  async #wait(): Promise<number> {
+  /**
+   * Waits for the change, then for `outputs` (collectors still reading the output
+   * streams) before the WebSockets are dropped: the change can be done while the last
+   * output is still on its way, and dropping the sockets then would cut it short.
+   */
+  async #wait(outputs: Promise<unknown>[] = []): Promise<number> {
     let change: Change;
     try {
       change = await this.#client.waitChange(this.changeId, {
@@ -250,7 +255,7 @@ export class ExecProcess<T extends string | Uint8Array = string> {
       throw err;
     }
     this.#stopInput();
-    await Promise.allSettled(this.#tasks);
+    await Promise.allSettled([...this.#tasks, ...outputs]);
     this.#teardown();
     if (change.err) throw new ChangeError(change.err, change);
     const code = change.tasks[0]?.data?.["exit-code"];

@@ -107,6 +107,23 @@ Deno.test("exec: binary data both ways, with a byte stream as stdin", async () =
   });
 });
 
+Deno.test("exec: waitOutput returns all the output however late it arrives", async () => {
+  await withDaemon(async (_d, client) => {
+    // The change can be done while the last output is still in flight: waitOutput must
+    // wait for it rather than drop the connection (it used to lose the tail now and then).
+    const size = 3 * 1024 * 1024 + 17;
+    const runs = Array.from({ length: 4 }, async () => {
+      for (let i = 0; i < 5; i++) {
+        const p = await client.exec(["head", "-c", String(size), "/dev/zero"], {
+          encoding: null,
+        });
+        assert.equal((await p.waitOutput()).stdout.length, size);
+      }
+    });
+    await Promise.all(runs);
+  });
+});
+
 Deno.test("exec: exit codes, 128+signal, sendSignal and ExecError", async () => {
   await withDaemon(async (_d, client) => {
     const p = await client.exec(["sh", "-c", "echo partial; echo oops >&2; exit 3"]);
