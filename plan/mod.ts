@@ -91,4 +91,4 @@ export {
   splitCommand,
 } from "./command.ts";
 export { logsTo } from "./log_target.ts";
-export { type ContextOptions, mergeServiceContext } from "./service_context.ts";
+export { mergeServiceContext } from "./service_context.ts";

@@ -8,23 +8,7 @@
 
 import { PlanError } from "./errors.ts";
 import { goQuote } from "./_quote.ts";
-import type { Plan } from "./types.ts";
-
-/** The execution settings a service context provides. */
-export interface ContextOptions {
-  /** Environment variables. */
-  environment: Record<string, string>;
-  /** User ID to run as (unset if absent). */
-  userId?: number;
-  /** User name to run as. */
-  user: string;
-  /** Group ID to run as (unset if absent). */
-  groupId?: number;
-  /** Group name to run as. */
-  group: string;
-  /** Working directory. */
-  workingDir: string;
-}
+import type { ContextOptions, Plan } from "./types.ts";
 
 /**
  * Merges `overrides` on top of the settings of service `serviceName`, as

@@ -59,8 +59,27 @@ export interface OptionalFloat {
   isSet: boolean;
 }
 
+/**
+ * The execution settings shared by services and exec checks, and what a service context
+ * provides (`service-context`).
+ */
+export interface ContextOptions {
+  /** Environment variables. */
+  environment: Record<string, string>;
+  /** User ID to run as (unset if absent). */
+  userId?: number;
+  /** User name to run as. */
+  user: string;
+  /** Group ID to run as (unset if absent). */
+  groupId?: number;
+  /** Group name to run as. */
+  group: string;
+  /** Working directory. */
+  workingDir: string;
+}
+
 /** A service definition (one entry of a layer's `services`). */
-export interface Service {
+export interface Service extends ContextOptions {
   /** The service name (its key in `services`). */
   name: string;
   /** Short description. */
@@ -81,18 +100,6 @@ export interface Service {
   requires: string[];
   /** Name of an entry of the `workloads` section. */
   workload: string;
-  /** Environment variables. */
-  environment: Record<string, string>;
-  /** User ID to run as (unset if absent). */
-  userId?: number;
-  /** User name to run as. */
-  user: string;
-  /** Group ID to run as (unset if absent). */
-  groupId?: number;
-  /** Group name to run as. */
-  group: string;
-  /** Working directory. */
-  workingDir: string;
   /** Action when the service exits with status 0. */
   onSuccess: ServiceAction;
   /** Action when the service exits with a non-zero status. */
@@ -126,23 +133,11 @@ export interface TcpCheck {
 }
 
 /** Settings of an exec check. */
-export interface ExecCheck {
+export interface ExecCheck extends ContextOptions {
   /** The command line. */
   command: string;
   /** Service whose environment, user, group and working directory to inherit. */
   serviceContext: string;
-  /** Environment variables. */
-  environment: Record<string, string>;
-  /** User ID to run as (unset if absent). */
-  userId?: number;
-  /** User name to run as. */
-  user: string;
-  /** Group ID to run as (unset if absent). */
-  groupId?: number;
-  /** Group name to run as. */
-  group: string;
-  /** Working directory. */
-  workingDir: string;
 }
 
 /** A health check definition. */
