@@ -189,5 +189,42 @@ export async function rawRequest(
   }
 }
 
+/** Runs `fn` with a fresh daemon and a scratch directory, and removes both after. */
+export async function withDaemonAndDir(
+  fn: (d: DaemonProcess, dir: string) => Promise<void>,
+): Promise<void> {
+  const d = await startDaemon();
+  const dir = await tempDir({ prefix: "pebble-files-" });
+  try {
+    await fn(d, dir);
+  } finally {
+    await d.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 /** Whether the tests run as root (needed to act as another user). */
 export const IS_ROOT = Deno.uid() === 0;
+
+/**
+ * Runs curl against the daemon's `socket` as the user nobody (UID and GID 65534, through
+ * setpriv; needs root), with `args` between the socket and the URL of `path`; returns
+ * what curl printed.
+ */
+export async function curlAsNobody(socket: string, path: string, args: string[] = []) {
+  const out = await new Deno.Command("setpriv", {
+    args: [
+      "--reuid=65534",
+      "--regid=65534",
+      "--clear-groups",
+      "curl",
+      "-s",
+      "--unix-socket",
+      socket,
+      ...args,
+      `http://localhost${path}`,
+    ],
+    stdout: "piped",
+  }).output();
+  return new TextDecoder().decode(out.stdout);
+}

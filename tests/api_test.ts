@@ -7,7 +7,7 @@ import { tempDir } from "./_tmp.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { APIError } from "../mod.ts";
-import { IS_ROOT, rawRequest, runCli, startDaemon, waitFor } from "./_helpers.ts";
+import { curlAsNobody, IS_ROOT, rawRequest, runCli, startDaemon, waitFor } from "./_helpers.ts";
 
 const BASE = `summary: base layer
 services:
@@ -317,23 +317,14 @@ Deno.test({
     await Deno.chmod(dir, 0o755);
     const d = await startDaemon({ dir, layers: { "001-base.yaml": BASE } });
     try {
-      const asNobody = async (method: string, path: string, body?: string) => {
-        const args = [
-          "--reuid=65534",
-          "--regid=65534",
-          "--clear-groups",
-          "curl",
-          "-s",
-          "--unix-socket",
-          d.socket,
-          "-X",
-          method,
-        ];
-        if (body !== undefined) args.push("-d", body);
-        args.push(`http://localhost${path}`);
-        const out = await new Deno.Command("setpriv", { args, stdout: "piped" }).output();
-        return JSON.parse(new TextDecoder().decode(out.stdout));
-      };
+      const asNobody = async (method: string, path: string, body?: string) =>
+        JSON.parse(
+          await curlAsNobody(d.socket, path, [
+            "-X",
+            method,
+            ...(body === undefined ? [] : ["-d", body]),
+          ]),
+        );
       const plan = await asNobody("GET", "/v1/plan?format=yaml");
       assert.equal(plan["status-code"], 401);
       assert.deepEqual(plan.result, { message: "access denied", kind: "login-required" });

@@ -3,10 +3,9 @@
  * directories, remove; the errors Pebble reports; atomic replacement; torn uploads.
  */
 
-import { tempDir } from "./_tmp.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type DaemonProcess, rawRequest, startDaemon, waitFor } from "./_helpers.ts";
+import { type DaemonProcess, rawRequest, waitFor, withDaemonAndDir } from "./_helpers.ts";
 import { MultipartReader } from "../client/_multipart.ts";
 
 const B = "0123456789abcdef0123456789abcdef";
@@ -22,17 +21,6 @@ function upload(files: unknown[], parts: [string, string][], end = true): string
   return end ? s + `--${B}--\r\n` : s;
 }
 
-async function withDaemon(fn: (d: DaemonProcess, dir: string) => Promise<void>) {
-  const d = await startDaemon();
-  const dir = await tempDir({ prefix: "pebble-files-" });
-  try {
-    await fn(d, dir);
-  } finally {
-    await d.stop();
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 async function names(dir: string): Promise<string[]> {
   const out = [];
   for await (const e of Deno.readDir(dir)) out.push(e.name);
@@ -45,7 +33,7 @@ const postJson = (d: DaemonProcess, body: unknown) =>
   });
 
 Deno.test("files api: list with Pebble's fields, patterns, itself and errors", async () => {
-  await withDaemon(async (d, dir) => {
+  await withDaemonAndDir(async (d, dir) => {
     await Deno.mkdir(join(dir, "sub"));
     await Deno.writeTextFile(join(dir, "a.txt"), "hi\n");
     await Deno.chmod(join(dir, "a.txt"), 0o640);
@@ -111,7 +99,7 @@ Deno.test("files api: list with Pebble's fields, patterns, itself and errors", a
 });
 
 Deno.test("files api: read answers Pebble's multipart with per-path errors", async () => {
-  await withDaemon(async (d, dir) => {
+  await withDaemonAndDir(async (d, dir) => {
     await Deno.writeTextFile(join(dir, "a"), "alpha");
     const paths = [join(dir, "a"), dir, "/nope/x", "rel"];
     const r = await rawRequest(
@@ -157,7 +145,7 @@ Deno.test("files api: read answers Pebble's multipart with per-path errors", asy
 });
 
 Deno.test("files api: small and large files read byte-exact in one response", async () => {
-  await withDaemon(async (d, dir) => {
+  await withDaemonAndDir(async (d, dir) => {
     const big = new Uint8Array(600 * 1024).map((_, i) => (i * 31 + (i >> 9)) & 0xff);
     const files: [string, Uint8Array][] = [
       ["small", new TextEncoder().encode("tiny")],
@@ -210,7 +198,7 @@ Deno.test("files api: small and large files read byte-exact in one response", as
 });
 
 Deno.test("files api: multipart write, per-file results, and every malformed upload", async () => {
-  await withDaemon(async (d, dir) => {
+  await withDaemonAndDir(async (d, dir) => {
     const f1 = join(dir, "one");
     const f2 = join(dir, "two");
     let r = await rawRequest(
@@ -323,7 +311,7 @@ Deno.test("files api: multipart write, per-file results, and every malformed upl
 });
 
 Deno.test("files api: make-dirs and remove report per item", async () => {
-  await withDaemon(async (d, dir) => {
+  await withDaemonAndDir(async (d, dir) => {
     await Deno.writeTextFile(join(dir, "f"), "");
     await Deno.mkdir(join(dir, "full"));
     await Deno.writeTextFile(join(dir, "full/x"), "");
@@ -392,7 +380,7 @@ Deno.test("files api: make-dirs and remove report per item", async () => {
 });
 
 Deno.test("files api: readers see the old or the new file, never a partial one", async () => {
-  await withDaemon(async (d, dir) => {
+  await withDaemonAndDir(async (d, dir) => {
     const path = join(dir, "config");
     const size = 512 * 1024;
     const body = (c: string) => upload([{ path }], [[path, c.repeat(size)]]);
@@ -419,7 +407,7 @@ Deno.test("files api: readers see the old or the new file, never a partial one",
 });
 
 Deno.test("files api: an upload cut off midway keeps the old file and leaves no temp", async () => {
-  await withDaemon(async (d, dir) => {
+  await withDaemonAndDir(async (d, dir) => {
     const path = join(dir, "data");
     await Deno.writeTextFile(path, "old content");
     const head = upload([{ path }], []).replace(`--${B}--\r\n`, "") +

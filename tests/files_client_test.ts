@@ -3,22 +3,10 @@
  * modes, pushPath/pullPath trees, exists/isDir, and a large file in bounded memory.
  */
 
-import { tempDir } from "./_tmp.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { APIError, MultiPushPullError, PathError } from "../mod.ts";
-import { type DaemonProcess, IS_ROOT, startDaemon } from "./_helpers.ts";
-
-async function withDaemon(fn: (d: DaemonProcess, dir: string) => Promise<void>) {
-  const d = await startDaemon();
-  const dir = await tempDir({ prefix: "pebble-files-" });
-  try {
-    await fn(d, dir);
-  } finally {
-    await d.stop();
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { IS_ROOT, withDaemonAndDir } from "./_helpers.ts";
 
 async function text(stream: ReadableStream<string>): Promise<string> {
   let s = "";
@@ -44,7 +32,7 @@ async function tree(dir: string, prefix = ""): Promise<string[]> {
 }
 
 Deno.test("files client: text, binary and empty files round-trip", async () => {
-  await withDaemon(async ({ client }, dir) => {
+  await withDaemonAndDir(async ({ client }, dir) => {
     const p = (n: string) => join(dir, n);
     await client.push(p("text"), "héllo\nwörld\n");
     assert.equal(await text(await client.pull(p("text"))), "héllo\nwörld\n");
@@ -79,7 +67,7 @@ Deno.test("files client: text, binary and empty files round-trip", async () => {
 });
 
 Deno.test("files client: errors are PathErrors with Pebble's kinds", async () => {
-  await withDaemon(async ({ client }, dir) => {
+  await withDaemonAndDir(async ({ client }, dir) => {
     await assert.rejects(
       client.pull(join(dir, "nope")),
       (e) =>
@@ -125,7 +113,7 @@ Deno.test({
   name: "files client: modes and owners (as root)",
   ignore: !IS_ROOT,
   fn: async () => {
-    await withDaemon(async ({ client }, dir) => {
+    await withDaemonAndDir(async ({ client }, dir) => {
       await client.push(join(dir, "n/o/f"), "x", {
         user: "nobody",
         makeDirs: true,
@@ -151,7 +139,7 @@ Deno.test({
 });
 
 Deno.test("files client: pushPath and pullPath copy trees as ops does", async () => {
-  await withDaemon(async ({ client }, dir) => {
+  await withDaemonAndDir(async ({ client }, dir) => {
     const src = join(dir, "src");
     await Deno.mkdir(join(src, "foo/bar/empty"), { recursive: true });
     await Deno.writeTextFile(join(src, "foo/bar/baz.txt"), "baz");
@@ -224,7 +212,7 @@ function rss(pid: number): number {
 }
 
 Deno.test("files client: a pull abandoned midway leaves the daemon serving", async () => {
-  await withDaemon(async (d, dir) => {
+  await withDaemonAndDir(async (d, dir) => {
     const path = join(dir, "big");
     const data = new Uint8Array(16 * 1024 * 1024).map((_, i) => (i * 13) & 0xff);
     await Deno.writeFile(path, data);
@@ -239,7 +227,7 @@ Deno.test("files client: a pull abandoned midway leaves the daemon serving", asy
 });
 
 Deno.test("files client: a 256 MiB file is pushed and pulled in bounded daemon memory", async () => {
-  await withDaemon(async (d, dir) => {
+  await withDaemonAndDir(async (d, dir) => {
     const size = 256 * 1024 * 1024;
     const chunk = new Uint8Array(1024 * 1024);
     for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 31) & 0xff;

@@ -4,7 +4,7 @@
 
 import { tempDir } from "./_tmp.ts";
 import assert from "node:assert/strict";
-import { IS_ROOT, rawRequest, startDaemon } from "./_helpers.ts";
+import { curlAsNobody, IS_ROOT, rawRequest, startDaemon } from "./_helpers.ts";
 
 /** One endpoint per declared level. */
 const ENDPOINTS = {
@@ -158,14 +158,16 @@ Deno.test({
     await Deno.chmod(dir, 0o755);
     const d = await startDaemon({ dir });
     try {
-      const asNobody = (headers: string[] = []) => async (path: string) => {
-        const args = ["--reuid=65534", "--regid=65534", "--clear-groups", "curl", "-s"];
-        for (const h of headers) args.push("-H", h);
-        args.push("-o", "/dev/null", "-w", "%{http_code}", "--unix-socket", d.socket);
-        args.push(`http://localhost${path}`);
-        const out = await new Deno.Command("setpriv", { args, stdout: "piped" }).output();
-        return Number(new TextDecoder().decode(out.stdout));
-      };
+      const asNobody = (headers: string[] = []) => async (path: string) =>
+        Number(
+          await curlAsNobody(d.socket, path, [
+            ...headers.flatMap((h) => ["-H", h]),
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+          ]),
+        );
       // No identities: any other local user may read.
       assert.deepEqual(await statuses(asNobody()), expected("read"));
       for (const access of ["admin", "read", "metrics", "untrusted"]) {

@@ -7,7 +7,7 @@
 import { tempDir } from "./_tmp.ts";
 import assert from "node:assert/strict";
 import { APIError, type Notice } from "../mod.ts";
-import { IS_ROOT, rawRequest, startDaemon } from "./_helpers.ts";
+import { curlAsNobody, IS_ROOT, rawRequest, startDaemon } from "./_helpers.ts";
 
 function post(socket: string, body: unknown) {
   return rawRequest(socket, "POST", "/v1/notices", JSON.stringify(body));
@@ -256,14 +256,14 @@ Deno.test({
     await Deno.chmod(dir, 0o755);
     const d = await startDaemon({ dir });
     try {
-      const asNobody = async (method: string, path: string, body?: string) => {
-        const args = ["--reuid=65534", "--regid=65534", "--clear-groups", "curl", "-s"];
-        args.push("--unix-socket", d.socket, "-X", method);
-        if (body !== undefined) args.push("-d", body);
-        args.push(`http://localhost${path}`);
-        const out = await new Deno.Command("setpriv", { args, stdout: "piped" }).output();
-        return JSON.parse(new TextDecoder().decode(out.stdout));
-      };
+      const asNobody = async (method: string, path: string, body?: string) =>
+        JSON.parse(
+          await curlAsNobody(d.socket, path, [
+            "-X",
+            method,
+            ...(body === undefined ? [] : ["-d", body]),
+          ]),
+        );
       const rootId = await d.client.notify("custom", "example.com/root");
       const added = await asNobody(
         "POST",
