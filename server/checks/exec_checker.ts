@@ -95,12 +95,7 @@ export class ExecChecker implements Checker {
       throw new Error(`cannot parse command: ${(e as Error).message}`);
     }
     const c = this.config;
-    const user = resolveUserGroup({
-      user: c.user,
-      userId: c.userId,
-      group: c.group,
-      groupId: c.groupId,
-    });
+    const user = resolveUserGroup(c);
     this.program ??= lookPath(argv[0]);
     const setsid = user ? null : setsidPath();
     let proc: SpawnedProcess;

@@ -90,12 +90,7 @@ export function prepareExec(req: ExecRequest, plan: Plan): ExecSetup {
   }
   let ids;
   try {
-    ids = resolveUserGroup({
-      user: merged.user,
-      userId: merged.userId,
-      group: merged.group,
-      groupId: merged.groupId,
-    });
+    ids = resolveUserGroup(merged);
   } catch (e) {
     throw new ExecSetupError(400, (e as Error).message);
   }
