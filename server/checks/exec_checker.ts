@@ -81,6 +81,8 @@ async function drain(
 export class ExecChecker implements Checker {
   private current: SpawnedProcess | null = null;
   private cancelled = false;
+  /** The command split once (it does not change for the life of the checker). */
+  private argv: string[] | undefined;
   private program: string | null = null;
   /** Read buffers handed back by the previous run's drains (null while one is in use). */
   private buffers: (Uint8Array | null)[] = [null, null];
@@ -88,11 +90,13 @@ export class ExecChecker implements Checker {
   constructor(readonly config: ExecCheck) {}
 
   async run(timeoutMs: number): Promise<void> {
-    let argv: string[];
-    try {
-      argv = splitCommand(this.config.command);
-    } catch (e) {
-      throw new Error(`cannot parse command: ${(e as Error).message}`);
+    let argv = this.argv;
+    if (!argv) {
+      try {
+        argv = this.argv = splitCommand(this.config.command);
+      } catch (e) {
+        throw new Error(`cannot parse command: ${(e as Error).message}`);
+      }
     }
     const c = this.config;
     const user = resolveUserGroup(c);
