@@ -208,23 +208,19 @@ export const IS_ROOT = Deno.uid() === 0;
 
 /**
  * Runs curl against the daemon's `socket` as the user nobody (UID and GID 65534, through
- * setpriv; needs root), with `args` between the socket and the URL of `path`; returns
- * what curl printed.
+ * setpriv; needs root): `method path` with `body` if given and any other curl `args`;
+ * returns what curl printed.
  */
-export async function curlAsNobody(socket: string, path: string, args: string[] = []) {
-  const out = await new Deno.Command("setpriv", {
-    args: [
-      "--reuid=65534",
-      "--regid=65534",
-      "--clear-groups",
-      "curl",
-      "-s",
-      "--unix-socket",
-      socket,
-      ...args,
-      `http://localhost${path}`,
-    ],
-    stdout: "piped",
-  }).output();
+export async function curlAsNobody(
+  socket: string,
+  method: string,
+  path: string,
+  opts: { body?: string; args?: string[] } = {},
+): Promise<string> {
+  const args = ["--reuid=65534", "--regid=65534", "--clear-groups", "curl", "-s"];
+  args.push("--unix-socket", socket, "-X", method, ...(opts.args ?? []));
+  if (opts.body !== undefined) args.push("-d", opts.body);
+  args.push(`http://localhost${path}`);
+  const out = await new Deno.Command("setpriv", { args, stdout: "piped" }).output();
   return new TextDecoder().decode(out.stdout);
 }

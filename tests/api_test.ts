@@ -318,13 +318,7 @@ Deno.test({
     const d = await startDaemon({ dir, layers: { "001-base.yaml": BASE } });
     try {
       const asNobody = async (method: string, path: string, body?: string) =>
-        JSON.parse(
-          await curlAsNobody(d.socket, path, [
-            "-X",
-            method,
-            ...(body === undefined ? [] : ["-d", body]),
-          ]),
-        );
+        JSON.parse(await curlAsNobody(d.socket, method, path, { body }));
       const plan = await asNobody("GET", "/v1/plan?format=yaml");
       assert.equal(plan["status-code"], 401);
       assert.deepEqual(plan.result, { message: "access denied", kind: "login-required" });

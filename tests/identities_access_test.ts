@@ -160,13 +160,9 @@ Deno.test({
     try {
       const asNobody = (headers: string[] = []) => async (path: string) =>
         Number(
-          await curlAsNobody(d.socket, path, [
-            ...headers.flatMap((h) => ["-H", h]),
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{http_code}",
-          ]),
+          await curlAsNobody(d.socket, "GET", path, {
+            args: [...headers.flatMap((h) => ["-H", h]), "-o", "/dev/null", "-w", "%{http_code}"],
+          }),
         );
       // No identities: any other local user may read.
       assert.deepEqual(await statuses(asNobody()), expected("read"));

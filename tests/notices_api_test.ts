@@ -257,13 +257,7 @@ Deno.test({
     const d = await startDaemon({ dir });
     try {
       const asNobody = async (method: string, path: string, body?: string) =>
-        JSON.parse(
-          await curlAsNobody(d.socket, path, [
-            "-X",
-            method,
-            ...(body === undefined ? [] : ["-d", body]),
-          ]),
-        );
+        JSON.parse(await curlAsNobody(d.socket, method, path, { body }));
       const rootId = await d.client.notify("custom", "example.com/root");
       const added = await asNobody(
         "POST",
