@@ -11,7 +11,8 @@
  * @module
  */
 
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:net";
+import { createHttpServer, type HttpServer } from "./http_server.ts";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { buildApi, type ConnInfo } from "./api/api.ts";
@@ -101,7 +102,7 @@ export class Daemon {
   /** Resolves when a service action (or a check failure) asks the daemon to exit. */
   readonly shutdownRequested: Promise<ShutdownKind>;
   readonly socketPath: string;
-  private servers: Server[] = [];
+  private servers: HttpServer[] = [];
   private pruneTimer?: ReturnType<typeof setInterval>;
   private stopped = false;
 
@@ -202,9 +203,8 @@ export class Daemon {
       throw new DaemonError(`socket ${JSON.stringify(this.socketPath)} already in use`);
     }
     await Deno.remove(this.socketPath).catch(() => {});
-    const unix = createServer(listener);
     const onUpgrade = upgradeListener(deps);
-    unix.on("upgrade", onUpgrade);
+    const unix = createHttpServer(listener, onUpgrade);
     unix.on("connection", (socket) => {
       const cred = peerCredOfSocket(socket);
       const conn: ConnInfo = { transport: "http+unix", uid: cred ? cred.uid : null };
@@ -216,8 +216,7 @@ export class Daemon {
 
     if (this.options.httpAddress) {
       const { host, port } = parseHttpAddress(this.options.httpAddress);
-      const http = createServer(listener);
-      http.on("upgrade", onUpgrade);
+      const http = createHttpServer(listener, onUpgrade);
       await listen(http, (cb) => http.listen(port, host, cb), this.options.httpAddress);
       this.servers.push(http);
       logNotice(`HTTP API server listening on "${this.options.httpAddress}".`);

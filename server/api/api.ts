@@ -7,18 +7,19 @@
  * `invalid API endpoint requested` for unknown paths, and logs each request the way
  * Pebble does.
  *
- * It serves node:http directly (node:http is what exposes the peer's UID) and routes
- * with hono's trie router; no Request/Response objects are made on the hot path.
+ * It serves the daemon's own HTTP server (`../http_server.ts`) and routes with hono's
+ * trie router; no Request/Response objects are made on the hot path.
  *
  * @module
  */
 
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { HttpRequest, HttpResponse, RequestHeaders } from "../http_server.ts";
 import { TrieRouter } from "hono/router/trie-router";
 import { ApiError, ApiResponse, error, RawResponse } from "./response.ts";
 import type { ApiDeps, ApiRequest, User } from "./context.ts";
 import { formatDuration } from "../../plan/duration.ts";
 import { logNotice } from "../log.ts";
+import { concatBytes } from "../../client/_bytes.ts";
 import { changeRoutes } from "./changes.ts";
 import { planRoutes } from "./plan.ts";
 import { systemRoutes } from "./system.ts";
@@ -56,15 +57,13 @@ export interface ConnInfo {
   uid: number | null;
 }
 
-type Headers = Record<string, string | string[] | undefined>;
-
 /**
  * Who the caller is, as Pebble's userFromRequest decides: HTTP Basic credentials that
  * match a `basic` identity, else a unix-socket UID that matches a `local` identity; with
  * no match, root and the daemon's UID are admins and other local users may read.
  * Credentials that do not match fall back to those defaults, as in Pebble.
  */
-function userOf(conn: ConnInfo, deps: ApiDeps, headers: Headers): User | null {
+function userOf(conn: ConnInfo, deps: ApiDeps, headers: RequestHeaders): User | null {
   const ids = deps.identities;
   if (ids && ids.size > 0) {
     const auth = headers.authorization;
@@ -108,7 +107,7 @@ export function accessAllowed(
   access: Access,
   conn: ConnInfo,
   deps: ApiDeps,
-  headers: Headers = {},
+  headers: RequestHeaders = {},
 ): boolean {
   return allowed(access, access === "open" ? null : userOf(conn, deps, headers), conn);
 }
@@ -158,8 +157,8 @@ export function allRoutes(): Route[] {
   ];
 }
 
-/** A node:http request listener serving the API for a daemon. */
-export type ApiListener = (req: IncomingMessage, res: ServerResponse) => void;
+/** The request listener serving the API for a daemon. */
+export type ApiListener = (req: HttpRequest, res: HttpResponse) => void;
 
 /** Builds the request listener that serves the API for a daemon. */
 export function buildApi(deps: ApiDeps, routes: Route[] = allRoutes()): ApiListener {
@@ -178,7 +177,7 @@ export function buildApi(deps: ApiDeps, routes: Route[] = allRoutes()): ApiListe
   };
   return (req, res) => {
     const started = performance.now();
-    let url = req.url ?? "/";
+    let url = req.url;
     // Clients that reach the socket through a "proxy" transport send absolute URLs.
     if (url[0] !== "/") url = url.replace(/^[a-z]+:\/\/[^/]*/i, "") || "/";
     const q = url.indexOf("?");
@@ -209,7 +208,7 @@ export function buildApi(deps: ApiDeps, routes: Route[] = allRoutes()): ApiListe
         finish(r.status);
         return;
       }
-      sendRaw(res, r).then(() => finish(r.response.status), (e) => {
+      sendRaw(res, r).then(() => finish(r.status), (e) => {
         logNotice(`cannot write response: ${e?.message ?? e}`);
         res.destroy();
       });
@@ -233,25 +232,25 @@ function internal(e: unknown): ApiResponse {
   return error(500, `internal error: ${(e as Error)?.message ?? e}`);
 }
 
-function send(res: ServerResponse, r: ApiResponse): void {
+function send(res: HttpResponse, r: ApiResponse): void {
   if (res.headersSent || res.destroyed) return;
-  const body = r.body();
-  res.writeHead(r.status, {
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(body),
-  });
-  res.end(body);
+  res.statusCode = r.status;
+  res.setHeader("content-type", "application/json");
+  res.end(r.body());
 }
 
-async function sendRaw(res: ServerResponse, r: RawResponse): Promise<void> {
-  res.statusCode = r.response.status;
-  // Set one by one rather than with writeHead, so a writer may still add a header (such
-  // as Content-Length) before its first write.
-  r.response.headers.forEach((v, k) => res.setHeader(k, v));
-  if (r.write) {
-    await r.write(res);
-  } else if (r.response.body) {
-    for await (const chunk of r.response.body) {
+async function sendRaw(res: HttpResponse, r: RawResponse): Promise<void> {
+  res.statusCode = r.status;
+  for (const name in r.headers) res.setHeader(name, r.headers[name]);
+  const body = r.body;
+  if (typeof body === "string") {
+    res.end(body);
+    return;
+  }
+  if (typeof body === "function") {
+    await body(res);
+  } else {
+    for await (const chunk of body) {
       if (!res.write(chunk)) await new Promise((ok) => res.once("drain", ok));
     }
   }
@@ -261,13 +260,13 @@ async function sendRaw(res: ServerResponse, r: RawResponse): Promise<void> {
 function dispatch(
   route: Route,
   params: Record<string, string>,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: HttpRequest,
+  res: HttpResponse,
   conn: ConnInfo,
   deps: ApiDeps,
   rawQuery: string,
 ): ApiResponse | RawResponse | Promise<ApiResponse | RawResponse> {
-  const method = req.method ?? "GET";
+  const method = req.method;
   const handler = method === "GET"
     ? route.GET
     : method === "POST"
@@ -296,7 +295,7 @@ function dispatch(
       }
       return controller.signal;
     },
-    body: () => req as AsyncIterable<Uint8Array>,
+    body: () => req,
     json: () => readJson(req),
   };
   return handler(request);
@@ -306,14 +305,14 @@ const tooLarge = () =>
   new ApiError(error(413, `request body too large (limit ${MAX_JSON_BODY} bytes)`));
 
 /** Reads a JSON body with a size limit: 413 when too large, 400 when malformed. */
-async function readJson(req: IncomingMessage): Promise<unknown> {
+async function readJson(req: HttpRequest): Promise<unknown> {
   if (Number(req.headers["content-length"] ?? 0) > MAX_JSON_BODY) {
     req.resume();
     throw tooLarge();
   }
-  const chunks: Buffer[] = [];
+  const chunks: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
+  for await (const chunk of req) {
     size += chunk.length;
     if (size > MAX_JSON_BODY) {
       req.resume();
@@ -321,7 +320,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
     }
     chunks.push(chunk);
   }
-  const text = Buffer.concat(chunks).toString("utf8");
+  const text = new TextDecoder().decode(concatBytes(chunks));
   if (text.trim() === "") throw new ApiError(error(400, "cannot decode request body: EOF"));
   try {
     return JSON.parse(text);

@@ -12,6 +12,7 @@ import type { ServiceManager } from "../services/manager.ts";
 import type { CheckManager } from "../checks/manager.ts";
 import type { IdentityManager } from "../identities/manager.ts";
 import { ApiError, badRequest } from "./response.ts";
+import type { RequestHeaders } from "../http_server.ts";
 
 /** The parts of the daemon that handlers use. */
 export interface ApiDeps {
@@ -48,7 +49,7 @@ export interface ApiRequest {
   method: string;
   params: Record<string, string>;
   query: URLSearchParams;
-  headers: Record<string, string | string[] | undefined>;
+  headers: RequestHeaders;
   /** Aborts when the client goes away. */
   readonly signal: AbortSignal;
   /**

@@ -1,11 +1,11 @@
 /**
  * `POST /v1/exec` and the exec WebSockets, `GET /v1/tasks/{task-id}/websocket/{id}`
- * (served from node:http's `upgrade` event; a plain GET gets the handshake error).
+ * (served from the HTTP server's upgrade listener; a plain GET gets the handshake error).
  *
  * @module
  */
 
-import type { IncomingMessage } from "node:http";
+import type { HttpRequest } from "../http_server.ts";
 import type { Duplex } from "node:stream";
 import { accessAllowed, type ConnInfo, type Route } from "./api.ts";
 import type { ApiDeps } from "./context.ts";
@@ -150,15 +150,15 @@ function refuse(socket: Duplex, r: ApiResponse): void {
 }
 
 /**
- * The node:http `upgrade` listener: WebSocket handshakes for exec tasks (admin access,
+ * The HTTP server's upgrade listener: WebSocket handshakes for exec tasks (admin access,
  * as the route table says); anything else is answered with an error and closed.
  */
 export function upgradeListener(
   deps: ApiDeps,
-): (req: IncomingMessage, socket: Duplex, head: Uint8Array) => void {
+): (req: HttpRequest, socket: Duplex, head: Uint8Array) => void {
   return (req, socket, head) => {
     socket.on("error", () => {});
-    let url = req.url ?? "/";
+    let url = req.url;
     if (url[0] !== "/") url = url.replace(/^[a-z]+:\/\/[^/]*/i, "") || "/";
     const path = url.split("?")[0];
     const m = WEBSOCKET_PATH.exec(path);

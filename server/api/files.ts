@@ -56,17 +56,13 @@ async function getFiles(req: ApiRequest): Promise<ApiResponse | RawResponse> {
     case "read": {
       const paths = query.getAll("path");
       if (paths.length === 0) return badRequest("must specify one or more paths");
-      const accept = req.headers.accept;
-      if ((Array.isArray(accept) ? accept[0] : accept) !== "multipart/form-data") {
+      if (req.headers.accept !== "multipart/form-data") {
         return badRequest("must accept multipart/form-data");
       }
       const boundary = newBoundary();
       const onPath = (p: string) => securityWarn(req.user, "pull_file", `Pulling file ${p}`);
       return new RawResponse(
-        new Response(null, {
-          status: 200,
-          headers: { "content-type": `multipart/form-data; boundary=${boundary}` },
-        }),
+        { "content-type": `multipart/form-data; boundary=${boundary}` },
         (out) => writeFilesBody(paths, boundary, onPath, out),
       );
     }
@@ -92,8 +88,7 @@ async function getFiles(req: ApiRequest): Promise<ApiResponse | RawResponse> {
 }
 
 async function postFiles(req: ApiRequest): Promise<ApiResponse> {
-  const raw = req.headers["content-type"];
-  const contentType = (Array.isArray(raw) ? raw[0] : raw) ?? "";
+  const contentType = req.headers["content-type"] ?? "";
   const media = parseMediaType(contentType);
   if (!media) return badRequest(`invalid Content-Type ${goQuote(contentType)}`);
   switch (media.type) {

@@ -105,9 +105,7 @@ export const logRoutes: Route[] = [
           for (const u of unsubscribe) u();
         },
       }, new ByteLengthQueuingStrategy({ highWaterMark: 64 * 1024 }));
-      return new RawResponse(
-        new Response(stream, { headers: { "content-type": "application/x-ndjson" } }),
-      );
+      return new RawResponse({ "content-type": "application/x-ndjson" }, stream);
     },
   },
 ];

@@ -84,8 +84,7 @@ export const metricsRoutes: Route[] = [
       const headers: Record<string, string> = text
         ? { "content-type": "text/plain; charset=utf-8" }
         : {};
-      headers["content-length"] = String(new TextEncoder().encode(text).length);
-      return Promise.resolve(new RawResponse(new Response(text || null, { status: 200, headers })));
+      return Promise.resolve(new RawResponse(headers, text));
     },
   },
 ];

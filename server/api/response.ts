@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { ServerResponse } from "node:http";
+import type { HttpResponse } from "../http_server.ts";
 
 const STATUS_TEXT: Record<number, string> = {
   200: "OK",
@@ -55,16 +55,17 @@ export class ApiResponse {
   }
 }
 
-/** A raw response that bypasses the envelope (for streams: files, logs, websockets). */
+/** A raw response that bypasses the envelope (for streams: files, logs, metrics). */
 export class RawResponse {
   /**
-   * `response` gives the status and headers, and the body unless `write` is given:
-   * then `write` produces the body straight onto the node:http response (honouring its
-   * back-pressure; the caller ends it), with no web-stream adapter on the way.
+   * `body` is text (sent with its length), a stream, or a writer that produces the body
+   * straight onto the HTTP response (honouring its back-pressure, and free to set a
+   * header such as Content-Length before its first write; the caller ends it).
    */
   constructor(
-    readonly response: Response,
-    readonly write?: (out: ServerResponse) => Promise<void>,
+    readonly headers: Record<string, string>,
+    readonly body: string | ReadableStream<Uint8Array> | ((out: HttpResponse) => Promise<void>),
+    readonly status = 200,
   ) {}
 }
 

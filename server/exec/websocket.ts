@@ -1,5 +1,5 @@
 /**
- * The server side of the WebSocket opening handshake on a node:http `upgrade`, and a
+ * The server side of the WebSocket opening handshake on an HTTP upgrade (server/http_server.ts), and a
  * {@linkcode ByteDuplex} over the upgraded node socket with back-pressure both ways:
  * reading pauses the socket once a little is buffered, writing waits until the bytes
  * have been written.
@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { IncomingMessage } from "node:http";
+import type { HttpRequest } from "../http_server.ts";
 import type { Duplex } from "node:stream";
 import { acceptKey, type ByteDuplex, WsConn } from "../../client/_ws.ts";
 
@@ -86,7 +86,7 @@ export function nodeSocketDuplex(socket: Duplex): ByteDuplex {
 }
 
 /** Why an upgrade request is not a valid WebSocket handshake (null when it is). */
-export function handshakeProblem(req: IncomingMessage): string | null {
+export function handshakeProblem(req: HttpRequest): string | null {
   const connection = String(req.headers.connection ?? "").toLowerCase();
   if (!connection.split(/\s*,\s*/).includes("upgrade")) {
     return "websocket: the client is not using the websocket protocol: 'upgrade' token not found in 'Connection' header";
@@ -107,7 +107,7 @@ export function handshakeProblem(req: IncomingMessage): string | null {
 
 /** Completes the handshake (answering 101) and returns the connection. */
 export async function acceptWebSocket(
-  req: IncomingMessage,
+  req: HttpRequest,
   socket: Duplex,
   head: Uint8Array,
 ): Promise<WsConn> {

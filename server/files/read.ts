@@ -9,7 +9,7 @@
 import { FileError, goQuote, nonAbsolute, osError } from "./errors.ts";
 import { isAbsPath } from "./paths.ts";
 import { releaseBytes } from "../../client/_bytes.ts";
-import type { ServerResponse } from "node:http";
+import type { HttpResponse } from "../http_server.ts";
 
 const CHUNK = 256 * 1024;
 const encoder = new TextEncoder();
@@ -97,7 +97,7 @@ export async function writeFilesBody(
   paths: string[],
   boundary: string,
   onPath: (path: string) => void,
-  out: ServerResponse,
+  out: HttpResponse,
 ): Promise<void> {
   const results: Result[] = [];
   const framing = new Framing(boundary);
