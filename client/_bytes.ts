@@ -20,7 +20,7 @@ export function releaseBytes(chunk: Uint8Array): void {
 }
 
 /** The bytes of `parts` one after the other, in a new buffer. */
-export function concatBytes(parts: Uint8Array[]): Uint8Array {
+export function concatBytes(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
   let n = 0;
   for (const p of parts) n += p.length;
   const out = new Uint8Array(n);

@@ -6,6 +6,7 @@ import { dirname, join, relative } from "node:path";
 import type { Client } from "./client.ts";
 import { APIError, MultiPushPullError, PathError, ProtocolError, TimeoutError } from "./errors.ts";
 import { MultipartError, MultipartReader, parseMediaType } from "./_multipart.ts";
+import { concatBytes } from "./_bytes.ts";
 
 /** The type of a file as the daemon reports it. */
 export type FileType =
@@ -109,6 +110,8 @@ export interface RemovePathOptions {
 type Json = Record<string, unknown>;
 const encoder = new TextEncoder();
 const CHUNK = 256 * 1024;
+/** Pushes of text or bytes up to this size are sent as one buffer rather than streamed. */
+const WHOLE_PUSH = 1024 * 1024;
 
 /** Parses one entry of a list result. */
 export function parseFileInfo(raw: unknown): FileInfo {
@@ -264,9 +267,19 @@ export async function push(
   const signal = options.signal
     ? AbortSignal.any([options.signal, watchdog.signal])
     : watchdog.signal;
+  // Text or bytes of modest size go out as one buffer with a Content-Length: one write,
+  // which the daemon reads in one go. Anything else streams.
+  let whole: Uint8Array<ArrayBuffer> | undefined;
+  if (typeof source === "string" || source instanceof Uint8Array) {
+    const data = (await sourceChunks(source, encoding).next()).value as Uint8Array;
+    if (data.length <= WHOLE_PUSH) {
+      whole = concatBytes([head, data, tail]);
+      arm(client.timeout + 60);
+    }
+  }
   try {
     const response = await client.requestRaw("POST", "/v1/files", {
-      body: ReadableStream.from(body()),
+      body: whole ?? ReadableStream.from(body()),
       headers: {
         Accept: "application/json",
         "Content-Type": `multipart/form-data; boundary="${boundary}"`,
