@@ -137,19 +137,23 @@ export class MultipartReader {
     return new MultipartError(kind, kind);
   }
 
+  /** The next line (without its line ending) if the buffer holds all of it, else null. */
+  #lineNow(): string | null {
+    const buf = this.#buf;
+    const nl = buf.indexOf(LF);
+    if (nl < 0) return null;
+    const end = nl > 0 && buf[nl - 1] === CR ? nl - 1 : nl;
+    const line = latin1Text(buf.subarray(0, end));
+    this.#buf = buf.subarray(nl + 1);
+    return line;
+  }
+
   /** Reads one line (without its line ending), or throws at the end of input. */
   async #line(limit: number): Promise<string> {
-    let from = 0;
     for (;;) {
-      const nl = this.#buf.indexOf(LF, from);
-      if (nl >= 0) {
-        const end = nl > 0 && this.#buf[nl - 1] === CR ? nl - 1 : nl;
-        const line = latin1Text(this.#buf.subarray(0, end));
-        this.#buf = this.#buf.subarray(nl + 1);
-        return line;
-      }
-      from = this.#buf.length;
-      if (from > limit) throw new MultipartError("multipart: header line too long");
+      const line = this.#lineNow();
+      if (line !== null) return line;
+      if (this.#buf.length > limit) throw new MultipartError("multipart: header line too long");
       if (!(await this.#fill())) throw this.#eofError();
     }
   }
@@ -166,7 +170,7 @@ export class MultipartReader {
     if (this.#state === "start") {
       // Skip the preamble up to the first boundary line.
       for (;;) {
-        const line = (await this.#line(this.#maxHeaderBytes)).trimEnd();
+        const line = (this.#lineNow() ?? await this.#line(this.#maxHeaderBytes)).trimEnd();
         if (line === this.#dashBoundary) break;
         if (line === `${this.#dashBoundary}--`) {
           this.#state = "done";
@@ -180,25 +184,51 @@ export class MultipartReader {
         this.#state = "done";
         return null;
       }
-      const rest = await this.#line(this.#maxHeaderBytes);
+      const rest = this.#lineNow() ?? await this.#line(this.#maxHeaderBytes);
       if (rest.trim() !== "") {
         throw new MultipartError(`multipart: unexpected line after boundary: ${rest}`);
       }
     }
-    const part = await this.#headers();
+    const part = this.#headersNow() ?? await this.#headers();
     this.#state = "body";
     return part;
   }
 
+  /**
+   * The part's headers if the buffer holds all of them, CRLF-terminated (the common
+   * case), decoded in one go; else null, and the slow way reads them (and reports errors).
+   */
+  #headersNow(): MultipartPart | null {
+    const buf = this.#buf;
+    if (buf[0] === CR && buf[1] === LF) {
+      this.#buf = buf.subarray(2);
+      return this.#part([]);
+    }
+    const end = indexOfBlankLine(buf, Math.min(buf.length, this.#maxHeaderBytes));
+    if (end < 0) return null;
+    const lines = latin1Text(buf.subarray(0, end)).split("\r\n");
+    for (const line of lines) if (line.includes("\n")) return null; // bare LFs: slow way
+    this.#buf = buf.subarray(end + 4);
+    return this.#part(lines);
+  }
+
   async #headers(): Promise<MultipartPart> {
-    const headers = new Map<string, string>();
+    const lines: string[] = [];
     let total = 0;
-    let last: string | undefined;
     for (;;) {
-      const line = await this.#line(this.#maxHeaderBytes - total);
+      const line = this.#lineNow() ?? await this.#line(this.#maxHeaderBytes - total);
       total += line.length + 2;
       if (total > this.#maxHeaderBytes) throw new MultipartError("multipart: headers too large");
-      if (line === "") break;
+      if (line === "") return this.#part(lines);
+      lines.push(line);
+    }
+  }
+
+  /** A part from its header lines. */
+  #part(lines: string[]): MultipartPart {
+    const headers = new Map<string, string>();
+    let last: string | undefined;
+    for (const line of lines) {
       if ((line[0] === " " || line[0] === "\t") && last !== undefined) {
         headers.set(last, `${headers.get(last)} ${line.trim()}`);
         continue;
@@ -255,12 +285,23 @@ export class MultipartReader {
 
   /** Reads the rest of the current part into memory; throws beyond `limit` bytes. */
   async readAll(limit: number): Promise<Uint8Array> {
+    if (this.#state === "body") {
+      // The whole part is usually in the buffer already.
+      const buf = this.#buf;
+      const { at } = scanDelim(buf, this.#delim, this.#eof, this.#shift);
+      if (at >= 0 && at <= limit) {
+        this.#buf = buf.subarray(at + this.#delim.length);
+        this.#state = "between";
+        return new Uint8Array(buf.subarray(0, at));
+      }
+    }
     const chunks: Uint8Array[] = [];
     let size = 0;
     for (let c = await this.read(); c !== null; c = await this.read()) {
       size += c.length;
       if (size > limit) throw new MultipartError(`multipart: part larger than ${limit} bytes`);
-      chunks.push(c.slice());
+      // A copy: a Buffer's slice() is a view, and the source chunk may be released.
+      chunks.push(new Uint8Array(c));
     }
     return concatBytes(chunks);
   }
@@ -290,12 +331,18 @@ export class MultipartReader {
   }
 }
 
-/** Bytes as Latin-1 text; short header lines are decoded here rather than by an op. */
+/** Bytes as Latin-1 text; short ones are decoded here rather than by an op. */
 function latin1Text(bytes: Uint8Array): string {
-  if (bytes.length > 256) return latin1.decode(bytes);
-  let s = "";
-  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
-  return s;
+  if (bytes.length > 1024) return latin1.decode(bytes);
+  return String.fromCharCode.apply(null, bytes as unknown as number[]);
+}
+
+/** Where `\r\n\r\n` starts in the first `limit` bytes of `buf`, or -1. */
+function indexOfBlankLine(buf: Uint8Array, limit: number): number {
+  for (let i = buf.indexOf(CR); i >= 0 && i + 3 < limit; i = buf.indexOf(CR, i + 1)) {
+    if (buf[i + 1] === LF && buf[i + 2] === CR && buf[i + 3] === LF) return i;
+  }
+  return -1;
 }
 
 function latin1Bytes(s: string): Uint8Array {
@@ -368,46 +415,86 @@ export interface MediaType {
   params: Map<string, string>;
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+/;
+/** Whether `c` (a char code) may appear in a MIME token. */
+function isTokenChar(c: number): boolean {
+  return c < 128 && TOKEN_CHARS[c] === 1;
+}
+const TOKEN_CHARS = new Uint8Array(128);
+for (const ch of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+  TOKEN_CHARS[ch.charCodeAt(0)] = 1;
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13 || c === 11 || c === 12;
+}
 
 /** Parses a media type or disposition with parameters; `null` when malformed. */
 export function parseMediaType(value: string): MediaType | null {
-  let s = value.trim();
-  const semi = s.indexOf(";");
-  const type = (semi < 0 ? s : s.slice(0, semi)).trim().toLowerCase();
-  if (!/^[!#$%&'*+\-.^_`|~0-9a-z]+(\/[!#$%&'*+\-.^_`|~0-9a-z]+)?$/.test(type)) return null;
-  s = semi < 0 ? "" : s.slice(semi);
+  const s = value;
+  const n = s.length;
+  let i = 0;
+  const skipSpace = () => {
+    while (i < n && isSpace(s.charCodeAt(i))) i++;
+  };
+  const token = (): string => {
+    const start = i;
+    while (i < n && isTokenChar(s.charCodeAt(i))) i++;
+    return s.slice(start, i);
+  };
+  skipSpace();
+  const semi = s.indexOf(";", i);
+  const type = s.slice(i, semi < 0 ? n : semi).trim().toLowerCase();
+  if (!validType(type)) return null;
+  i = semi < 0 ? n : semi;
   const params = new Map<string, string>();
-  while (s.length > 0) {
-    s = s.replace(/^\s+/, "");
-    if (s === "") break;
-    if (s[0] !== ";") return null;
-    s = s.slice(1).replace(/^\s+/, "");
-    if (s === "") break; // a trailing semicolon is allowed
-    const key = TOKEN.exec(s)?.[0];
+  for (;;) {
+    skipSpace();
+    if (i >= n) break;
+    if (s.charCodeAt(i) !== 59 /* ; */) return null;
+    i++;
+    skipSpace();
+    if (i >= n) break; // a trailing semicolon is allowed
+    const key = token();
     if (!key) return null;
-    s = s.slice(key.length).replace(/^\s+/, "");
-    if (s[0] !== "=") return null;
-    s = s.slice(1).replace(/^\s+/, "");
+    skipSpace();
+    if (s.charCodeAt(i) !== 61 /* = */) return null;
+    i++;
+    skipSpace();
     let val: string;
-    if (s[0] === '"') {
-      let i = 1;
-      val = "";
-      for (; i < s.length && s[i] !== '"'; i++) {
-        if (s[i] === "\\" && i + 1 < s.length) i++;
-        val += s[i];
+    if (s.charCodeAt(i) === 34 /* " */) {
+      const close = s.indexOf('"', i + 1);
+      const slash = s.indexOf("\\", i + 1);
+      if (close >= 0 && (slash < 0 || slash > close)) {
+        val = s.slice(i + 1, close); // no escapes: the common case
+        i = close + 1;
+      } else {
+        val = "";
+        i++;
+        for (; i < n && s[i] !== '"'; i++) {
+          if (s[i] === "\\" && i + 1 < n) i++;
+          val += s[i];
+        }
+        if (i >= n) return null;
+        i++;
       }
-      if (i >= s.length) return null;
-      s = s.slice(i + 1);
     } else {
-      const tok = TOKEN.exec(s)?.[0];
-      if (!tok) return null;
-      val = tok;
-      s = s.slice(tok.length);
+      val = token();
+      if (!val) return null;
     }
     const k = key.toLowerCase();
     if (params.has(k)) return null;
     params.set(k, val);
   }
   return { type, params };
+}
+
+/** `token` or `token/token` (already lower case). */
+function validType(type: string): boolean {
+  let slash = -1;
+  for (let j = 0; j < type.length; j++) {
+    const c = type.charCodeAt(j);
+    if (c === 47 /* / */ && slash < 0 && j > 0) slash = j;
+    else if (!isTokenChar(c)) return false;
+  }
+  return type.length > 0 && slash !== type.length - 1;
 }

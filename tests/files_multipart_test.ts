@@ -209,6 +209,42 @@ Deno.test("multipart: media types parse as Go's mime package does", () => {
   assert.equal(parseMediaType("Application/JSON")?.type, "application/json");
   assert.equal(parseMediaType(";;"), null);
   assert.equal(parseMediaType(""), null);
+  const d = parseMediaType(
+    ` form-data ;  Name = files; filename="a \\"quoted\\" \\\\ name"; size=12;`,
+  );
+  assert.equal(d?.type, "form-data");
+  assert.deepEqual([...d!.params], [
+    ["name", "files"],
+    ["filename", 'a "quoted" \\ name'],
+    ["size", "12"],
+  ]);
+  for (
+    const bad of [
+      "a/",
+      "/b",
+      "a/b/c",
+      "a b",
+      "form-data; name",
+      "form-data; =x",
+      'form-data; name="open',
+      "form-data; name=a; NAME=b",
+      "form-data name=a",
+      "form-data; name=@",
+    ]
+  ) {
+    assert.equal(parseMediaType(bad), null, bad);
+  }
+});
+
+Deno.test("multipart: header lines ending in a bare LF are read as Go reads them", async () => {
+  const text =
+    `--${B}\nContent-Disposition: form-data; name="a"\nX-Other: 1\r\n\r\nbody\r\n--${B}--\r\n`;
+  const r = new MultipartReader(split(new TextEncoder().encode(text), [text.length]), B);
+  const part = await r.nextPart();
+  assert.equal(part?.name, "a");
+  assert.equal(part?.headers.get("x-other"), "1");
+  assert.equal(new TextDecoder().decode(await r.readAll(100)), "body");
+  assert.equal(await r.nextPart(), null);
 });
 
 Deno.test("glob: Go's path.Match syntax", () => {
