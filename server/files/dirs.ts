@@ -9,6 +9,7 @@
 
 import { type Owner } from "./accounts.ts";
 import { FileError, nonAbsolute, osError } from "./errors.ts";
+import { syncDir } from "./fsync.ts";
 import { cleanPath, dirPath, isAbsPath } from "./paths.ts";
 
 /** Options of {@linkcode makeDirectory}. */
@@ -36,16 +37,6 @@ async function statOrNull(path: string): Promise<Deno.FileInfo | null> {
     return await Deno.stat(path);
   } catch {
     return null;
-  }
-}
-
-/** Fsyncs a directory, so that a rename in it is durable. */
-export async function syncDir(dir: string): Promise<void> {
-  const fd = Deno.openSync(dir, { read: true });
-  try {
-    await fd.sync();
-  } finally {
-    fd.close();
   }
 }
 

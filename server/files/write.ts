@@ -14,7 +14,8 @@
 import { MultipartError, MultipartReader } from "../../client/_multipart.ts";
 import { checkCanChown, type Owner, resolveOwner } from "./accounts.ts";
 import { errnoOf, FileError, goQuote, nonAbsolute, osError } from "./errors.ts";
-import { makeDirectory, parsePermissions, syncDir } from "./dirs.ts";
+import { makeDirectory, parsePermissions } from "./dirs.ts";
+import { fsync, syncDir } from "./fsync.ts";
 import { basePath, dirPath, isAbsPath } from "./paths.ts";
 
 const utf8 = new TextDecoder();
@@ -45,6 +46,8 @@ export class AtomicFile {
   #done = false;
   #buf: Uint8Array | undefined;
   #used = 0;
+  /** Bytes written to the file so far (gathered ones included). */
+  #size = 0;
 
   private constructor(readonly target: string, readonly tmp: string, file: Deno.FsFile) {
     this.#file = file;
@@ -62,8 +65,8 @@ export class AtomicFile {
       const tmp = `${dir === "/" ? "" : dir}/${base}.${rand}~`;
       let file: Deno.FsFile;
       try {
-        // Metadata calls are made synchronously (no thread hand-off per call); only the
-        // fsyncs, whose time depends on the disk, run off the event loop.
+        // Metadata calls are made synchronously (no thread hand-off per call); fsyncs
+        // follow the policy of fsync.ts.
         file = Deno.openSync(tmp, { write: true, createNew: true, mode: 0o600 });
       } catch (e) {
         if (e instanceof Deno.errors.AlreadyExists && attempt < 100) continue;
@@ -85,6 +88,7 @@ export class AtomicFile {
    * system call per MiB rather than per 64 KiB.
    */
   async write(chunk: Uint8Array): Promise<void> {
+    this.#size += chunk.length;
     while (chunk.length > 0) {
       if (this.#used === 0 && chunk.length >= WRITE_BUFFER) {
         await this.#writeAll(chunk);
@@ -137,7 +141,7 @@ export class AtomicFile {
       }
     }
     try {
-      await file.sync();
+      await fsync(file, this.#size);
     } catch (e) {
       throw osError("sync", this.tmp, e);
     }

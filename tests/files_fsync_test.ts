@@ -1,0 +1,111 @@
+// The files API's fsync policy: on the event loop while the disk is quick, on the pool
+// after a slow fsync, for large files and while another fsync is in flight.
+
+import assert from "node:assert/strict";
+import {
+  FsyncPolicy,
+  SLOW_COOL_DOWN_MS,
+  SLOW_FSYNC_MS,
+  SYNC_FSYNC_BYTES,
+  type Syncable,
+} from "../server/files/fsync.ts";
+
+/** A file whose fsyncs are counted by kind; each synchronous one takes `syncMs` of the clock. */
+class FakeFile implements Syncable {
+  syncCalls = 0;
+  asyncCalls = 0;
+  syncMs = 0;
+  release: (() => void) | null = null;
+  constructor(readonly clock: { now: number }) {}
+  syncSync(): void {
+    this.syncCalls++;
+    this.clock.now += this.syncMs;
+  }
+  sync(): Promise<void> {
+    this.asyncCalls++;
+    return new Promise((resolve) => (this.release = resolve));
+  }
+}
+
+function setup() {
+  const clock = { now: 1000 };
+  const policy = new FsyncPolicy(() => clock.now);
+  return { clock, policy, file: new FakeFile(clock) };
+}
+
+Deno.test("fsync policy: small files and directories are fsynced on the event loop", async () => {
+  const { policy, file } = setup();
+  await policy.fsync(file, 0);
+  await policy.fsync(file, 4096);
+  await policy.fsync(file, SYNC_FSYNC_BYTES);
+  assert.equal(file.syncCalls, 3);
+  assert.equal(file.asyncCalls, 0);
+});
+
+Deno.test("fsync policy: a large file is fsynced on the pool", async () => {
+  const { policy, file } = setup();
+  const done = policy.fsync(file, SYNC_FSYNC_BYTES + 1);
+  assert.equal(file.asyncCalls, 1);
+  file.release!();
+  await done;
+  assert.equal(file.syncCalls, 0);
+});
+
+Deno.test("fsync policy: a slow fsync sends the next ones to the pool for the cool-down", async () => {
+  const { clock, policy, file } = setup();
+  file.syncMs = SLOW_FSYNC_MS + 1;
+  await policy.fsync(file, 10);
+  assert.equal(file.syncCalls, 1);
+  assert.ok(policy.cooling);
+
+  file.syncMs = 0;
+  clock.now += SLOW_COOL_DOWN_MS - 10;
+  const pooled = policy.fsync(file, 10);
+  assert.equal(file.asyncCalls, 1);
+  file.release!();
+  await pooled;
+  assert.equal(file.syncCalls, 1);
+
+  clock.now += 20;
+  assert.ok(!policy.cooling);
+  await policy.fsync(file, 10);
+  assert.equal(file.syncCalls, 2);
+});
+
+Deno.test("fsync policy: a quick fsync keeps the event-loop path", async () => {
+  const { policy, file } = setup();
+  file.syncMs = SLOW_FSYNC_MS;
+  await policy.fsync(file, 10);
+  assert.ok(!policy.cooling);
+  await policy.fsync(file, 10);
+  assert.equal(file.syncCalls, 2);
+});
+
+Deno.test("fsync policy: while a pooled fsync is in flight, others go to the pool too", async () => {
+  const { policy, file } = setup();
+  const other = new FakeFile({ now: 0 });
+  const big = policy.fsync(other, SYNC_FSYNC_BYTES * 4);
+  const small = policy.fsync(file, 10);
+  assert.equal(file.asyncCalls, 1);
+  assert.equal(file.syncCalls, 0);
+  other.release!();
+  file.release!();
+  await Promise.all([big, small]);
+  await policy.fsync(file, 10);
+  assert.equal(file.syncCalls, 1);
+});
+
+Deno.test("fsync policy: a failing fsync is reported and does not leave the pool counted", async () => {
+  const { policy } = setup();
+  const failing: Syncable = {
+    syncSync() {
+      throw new Error("EIO");
+    },
+    sync: () => Promise.reject(new Error("EIO on pool")),
+  };
+  await assert.rejects(policy.fsync(failing, 10), /EIO/);
+  await assert.rejects(policy.fsync(failing, SYNC_FSYNC_BYTES + 1), /EIO on pool/);
+  const { file } = setup();
+  await policy.fsync(file, 10);
+  assert.equal(file.syncCalls, 1);
+});
