@@ -26,8 +26,8 @@
  * Memory: a socket chunk the body covers whole is handed out as it is (the consumer may
  * free it, see `releaseBytes`); otherwise the chunk's body bytes are copied into one
  * buffer and the chunk is freed at once, so framing and headers never hold a chunk.
- * (Socket chunks are node Buffers, whose `slice` is a view: copies are made with
- * `new Uint8Array(view)`.)
+ * (Socket chunks, node Buffers, are looked at through plain `Uint8Array` views; copies
+ * are made with `new Uint8Array(view)`.)
  *
  * @module
  */
@@ -436,6 +436,8 @@ class Connection {
   #paused = false;
   /** Reading is over: upgraded, rejected or closing. */
   #done = false;
+  /** A request whose head was parsed in this chunk, handed to `onRequest` after its body. */
+  #undispatched = false;
 
   constructor(
     readonly socket: net.Socket,
@@ -447,8 +449,11 @@ class Connection {
     socket.on("close", this.#onClose);
   }
 
-  #onData = (chunk: Uint8Array): void => {
+  #onData = (buffer: Uint8Array): void => {
     if (this.#done) return;
+    // A plain view of the node Buffer: its indexOf and subarray are the typed array's
+    // (a Buffer's are slower), and what is handed out is plain bytes.
+    const chunk = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     try {
       const partial = this.#partialHead;
       if (partial) {
@@ -461,9 +466,18 @@ class Connection {
       }
     } catch (e) {
       if (!(e instanceof BadRequest)) throw e;
+      // A request whose body turned out malformed still reaches its handler (as in Go),
+      // which then fails to read it.
+      this.#dispatch();
       this.#reject(e);
     }
   };
+
+  #dispatch(): void {
+    if (!this.#undispatched) return;
+    this.#undispatched = false;
+    this.onRequest(this.#req!, this.#res!);
+  }
 
   #onClose = (): void => {
     this.#req?.fail(new Error("unexpected EOF: the client closed the connection"));
@@ -527,6 +541,9 @@ class Connection {
       off = taken.next;
     }
     if (!handedOut) releaseBytes(chunk);
+    // After the body bytes of this chunk: a small body is complete when the handler first
+    // looks at it.
+    this.#dispatch();
   }
 
   /** Reads body bytes from `chunk` at `off`; returns where the body stopped. */
@@ -627,7 +644,7 @@ class Connection {
       this.#resumeSocket();
     };
     this.#req = req;
-    const res = this.#res = new HttpResponse(req, this);
+    this.#res = new HttpResponse(req, this);
     if (this.#expectContinue) this.#pauseSocket();
     if (head.headers.upgrade !== undefined && /(^|,)\s*upgrade\s*(,|$)/.test(connection)) {
       this.#done = true;
@@ -637,7 +654,7 @@ class Connection {
       this.onUpgrade(req, this.socket, new Uint8Array(rest));
       return;
     }
-    this.onRequest(req, res);
+    this.#undispatched = true;
   }
 
   /** The response is done: read the next request, or close. */

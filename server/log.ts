@@ -2,23 +2,76 @@
  * The daemon's own log lines, in Pebble's layout:
  * `2024-05-03T03:55:49.654Z [pebble] Started daemon.` — scripts and tests wait for them.
  *
+ * Lines go to standard error in order, but not in the middle of a request: they are
+ * gathered and written once the current event-loop task is done (`setImmediate`), so a
+ * request's log lines are written after its response rather than delaying it (a write to
+ * a pipe also wakes its reader, which cost a small upload ~10 % of its time). A message
+ * may be a function of the line's time, called only then, so that formatting it waits
+ * too. Lines are written at once when 256 are waiting, and when the process exits.
+ *
  * @module
  */
 
 /** Where log lines go; tests and embedders can replace it. */
 export type LogSink = (line: string) => void;
 
+/** A log message, or what makes it from the time of the line (called when it is written). */
+export type LogMessage = string | ((time: Date) => string);
+
 const encoder = new TextEncoder();
-let sink: LogSink = (line) => Deno.stderr.writeSync(encoder.encode(line));
+/** Waiting lines beyond this are written at once. */
+const MAX_WAITING = 256;
+const waitingTimes: number[] = [];
+const waitingMessages: LogMessage[] = [];
+let flushScheduled = false;
+
+function line(time: number, message: LogMessage): string {
+  const date = new Date(time);
+  return `${date.toISOString()} [pebble] ${
+    typeof message === "string" ? message : message(date)
+  }\n`;
+}
+
+/** Writes the waiting log lines to standard error now. */
+export function flushLog(): void {
+  flushScheduled = false;
+  if (waitingTimes.length === 0) return;
+  let text = "";
+  for (let i = 0; i < waitingTimes.length; i++) text += line(waitingTimes[i], waitingMessages[i]);
+  waitingTimes.length = waitingMessages.length = 0;
+  let bytes = encoder.encode(text);
+  try {
+    while (bytes.length > 0) bytes = bytes.subarray(Deno.stderr.writeSync(bytes));
+  } catch {
+    // Standard error is gone: nobody can read the log.
+  }
+}
+
+globalThis.addEventListener("unload", flushLog);
+
+/** The sink lines go to, or null for standard error (lines wait, see above). */
+let sink: LogSink | null = null;
 
 /** Replaces the destination of log lines (default: standard error). */
 export function setLogSink(next: LogSink): void {
+  flushLog();
   sink = next;
 }
 
 /** Logs a notice line. */
-export function logNotice(message: string): void {
-  sink(`${new Date().toISOString()} [pebble] ${message}\n`);
+export function logNotice(message: LogMessage): void {
+  const now = Date.now();
+  if (sink) {
+    sink(line(now, message));
+    return;
+  }
+  waitingTimes.push(now);
+  waitingMessages.push(message);
+  if (waitingTimes.length >= MAX_WAITING) flushLog();
+  else if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(flushLog);
+  }
 }
 
 let debugOn: boolean | undefined;

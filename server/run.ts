@@ -8,7 +8,7 @@
 import type { RunningDaemon, RunOptions } from "../client/cli/_daemon.ts";
 import { join } from "node:path";
 import { Daemon, DaemonError } from "./daemon.ts";
-import { logDebug, logNotice, setLogSink } from "./log.ts";
+import { flushLog, logDebug, logNotice, setLogSink } from "./log.ts";
 import { startReaper } from "./process/mod.ts";
 
 /**
@@ -75,6 +75,7 @@ export async function launchDaemon(opts: RunOptions): Promise<RunningDaemon | nu
     await daemon.start();
   } catch (e) {
     const message = e instanceof DaemonError || e instanceof Error ? e.message : String(e);
+    flushLog();
     console.error(`cannot run daemon: ${message}`);
     return 1;
   }
@@ -84,6 +85,7 @@ export async function launchDaemon(opts: RunOptions): Promise<RunningDaemon | nu
     const problem = await seedIdentities(daemon, opts.identities);
     if (problem) {
       await daemon.stop();
+      flushLog();
       console.error(`cannot run daemon: cannot replace identities: ${problem}`);
       return 1;
     }
@@ -118,9 +120,11 @@ export async function launchDaemon(opts: RunOptions): Promise<RunningDaemon | nu
     else if (signal !== "stop") logNotice("Server exiting! Reason: <nil>"); // as Pebble words it
     await daemon.stop();
     reaper?.stop();
+    flushLog();
     return codes[signal] ?? 0;
   })();
-  return { ready, stop: stopRequested, exit };
+  // What the daemon logged while starting comes before an `enter` subcommand's output.
+  return { ready: ready.then(flushLog), stop: stopRequested, exit };
 }
 
 /** Applies `--identities` (like `update-identities --replace`); returns a problem or "". */
@@ -154,5 +158,6 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
 
 /** Drops the daemon's own log lines (`pebble enter` with a subcommand that prints). */
 export function silenceLog(): void {
+  flushLog();
   setLogSink(() => {});
 }

@@ -168,7 +168,10 @@ Deno.test("on-check-failure: restart restarts the service", async () => {
       return l.length >= 2 ? l : null;
     }, "the service to restart");
     assert.notEqual(list[0], list[1]);
-    assert.match(d.output(), /Service "svc" on-check-failure action is "restart"/);
+    await waitFor(
+      () => /Service "svc" on-check-failure action is "restart"/.test(d.output()),
+      "the on-check-failure line",
+    );
   } finally {
     assert.equal(await d.stop(), 0);
   }

@@ -173,7 +173,7 @@ Deno.test("exec: a timeout kills the process group and fails the change", async 
     assert.deepEqual(err.change.tasks[0].data, { "exit-code": -1 });
     // The background child was in the group: it is gone too.
     await waitFor(() => processGone(pid), `process ${pid} to be killed`);
-    assert.match(d.output(), /timed out after 500ms/);
+    await waitFor(() => /timed out after 500ms/.test(d.output()), "the timeout in the log");
   });
 });
 

@@ -189,8 +189,9 @@ export function buildApi(deps: ApiDeps, routes: Route[] = allRoutes()): ApiListe
       const logged = !(req.method === "GET" &&
         (UNLOGGED.has(path) || /^\/v1\/changes\/[^/]+$/.test(path)));
       if (logged) {
-        const took = formatDuration(Math.round((performance.now() - started) * 1e6));
-        logNotice(`${req.method} ${url} ${took} ${status} (${conn.transport})`);
+        const nanos = Math.round((performance.now() - started) * 1e6);
+        const method = req.method;
+        logNotice(() => `${method} ${url} ${formatDuration(nanos)} ${status} (${conn.transport})`);
       }
     };
     if (matches.length === 0) {

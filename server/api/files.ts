@@ -33,14 +33,16 @@ function userString(user: User | null): string {
 
 /** Pebble's security log line for file transfers. */
 function securityWarn(user: User | null, event: string, description: string): void {
-  logNotice(JSON.stringify({
-    type: "security",
-    datetime: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
-    level: "WARN",
-    event: `authz_admin:${userString(user)},${event}`,
-    description,
-    appid: "pebble",
-  }));
+  logNotice((time) =>
+    JSON.stringify({
+      type: "security",
+      datetime: time.toISOString().replace(/\.\d+Z$/, "Z"),
+      level: "WARN",
+      event: `authz_admin:${userString(user)},${event}`,
+      description,
+      appid: "pebble",
+    })
+  );
 }
 
 function fileErrorStatus(err: FileError): number {

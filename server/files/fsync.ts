@@ -11,17 +11,22 @@
  *   directory),
  * - no asynchronous fsync is in flight (concurrent uploads then share the pool, as they would
  *   in Pebble's goroutines), and
- * - no synchronous fsync took longer than {@linkcode SLOW_FSYNC_MS} in the last
- *   {@linkcode SLOW_COOL_DOWN_MS}: a slow or busy disk stalls the event loop (service output,
- *   checks, other requests) once, and then the fsyncs go to the pool for a while.
+ * - the disk has been quick: once a synchronous fsync takes longer than
+ *   {@linkcode STALL_FSYNC_MS}, or their running average (each new one weighing a tenth)
+ *   exceeds {@linkcode SLOW_FSYNC_MS}, fsyncs go to the pool for
+ *   {@linkcode SLOW_COOL_DOWN_MS}. A slow or busy disk thus stalls the event loop (service
+ *   output, checks, other requests) a few times, not on every upload, and a rare slow fsync
+ *   among quick ones (a few milliseconds, once in thousands here) changes nothing.
  *
  * @module
  */
 
 /** Largest file (bytes written) fsynced on the event loop. */
 export const SYNC_FSYNC_BYTES = 256 * 1024;
-/** A synchronous fsync slower than this sends the next ones to the pool. */
-export const SLOW_FSYNC_MS = 5;
+/** A synchronous fsync slower than this sends the next ones to the pool at once. */
+export const STALL_FSYNC_MS = 50;
+/** A running average of synchronous fsyncs above this sends the next ones to the pool. */
+export const SLOW_FSYNC_MS = 3;
 /** How long fsyncs stay on the pool after a slow one. */
 export const SLOW_COOL_DOWN_MS = 30_000;
 
@@ -35,6 +40,7 @@ export interface Syncable {
 export class FsyncPolicy {
   #inFlight = 0;
   #poolUntil = 0;
+  #average = 0;
 
   /** `now` is the clock, in milliseconds (a test can pass its own). */
   constructor(private readonly now: () => number = () => performance.now()) {}
@@ -51,7 +57,12 @@ export class FsyncPolicy {
       if (start >= this.#poolUntil) {
         file.syncSync();
         const end = this.now();
-        if (end - start > SLOW_FSYNC_MS) this.#poolUntil = end + SLOW_COOL_DOWN_MS;
+        const took = end - start;
+        this.#average += (took - this.#average) / 10;
+        if (took > STALL_FSYNC_MS || this.#average > SLOW_FSYNC_MS) {
+          this.#poolUntil = end + SLOW_COOL_DOWN_MS;
+          this.#average = 0;
+        }
         return;
       }
     }
