@@ -201,17 +201,25 @@ Deno.test("files api: multipart write, per-file results, and every malformed upl
   await withDaemonAndDir(async (d, dir) => {
     const f1 = join(dir, "one");
     const f2 = join(dir, "two");
+    const f3 = join(dir, "three");
     let r = await rawRequest(
       d.socket,
       "POST",
       "/v1/files",
-      upload([{ path: f1, permissions: "600" }, { path: f2 }], [[f1, "1"], [f2, "2"]]),
+      upload([{ path: f1, permissions: "600" }, { path: f2 }, { path: f3, permissions: "777" }], [
+        [f1, "1"],
+        [f2, "2"],
+        [f3, "3"],
+      ]),
       MP,
     );
-    assert.deepEqual(r.json.result, [{ path: f1 }, { path: f2 }]);
+    assert.deepEqual(r.json.result, [{ path: f1 }, { path: f2 }, { path: f3 }]);
     assert.equal(await Deno.readTextFile(f1), "1");
     assert.equal((await Deno.stat(f1)).mode! & 0o777, 0o600);
     assert.equal((await Deno.stat(f2)).mode! & 0o777, 0o644);
+    // Bits the daemon's umask (022) would clear are set all the same.
+    assert.equal((await Deno.stat(f3)).mode! & 0o7777, 0o777);
+    await Deno.remove(f3);
 
     r = await rawRequest(
       d.socket,

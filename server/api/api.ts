@@ -280,13 +280,16 @@ function dispatch(
   const user = access === "open" ? null : userOf(conn, deps, req.headers);
   if (!allowed(access, user, conn)) return error(401, "access denied");
   let controller: AbortController | undefined;
+  let query: URLSearchParams | undefined;
   const request: ApiRequest = {
     deps,
     user,
     conn,
     method,
     params,
-    query: new URLSearchParams(goQuery(rawQuery)),
+    get query() {
+      return query ??= new URLSearchParams(goQuery(rawQuery));
+    },
     headers: req.headers,
     get signal() {
       if (!controller) {
