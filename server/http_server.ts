@@ -112,6 +112,11 @@ function canonical(name: string): string {
   return c;
 }
 
+/** Writes `s` as Latin-1 (one byte per character, as a "latin1" socket write) at `at`. */
+function putLatin1(s: string, out: Uint8Array, at: number): void {
+  for (let i = 0; i < s.length; i++) out[at + i] = s.charCodeAt(i);
+}
+
 function latin1(bytes: Uint8Array, start: number, end: number): string {
   let s = "";
   for (let i = start; i < end; i += 4096) {
@@ -349,9 +354,9 @@ export class HttpResponse extends EventEmitter {
       // One buffer in one plain write: a corked pair goes through node's writev path,
       // which costs more than copying a small body behind its head.
       const out = new Uint8Array(prefix.length + bytes.length + suffix.length);
-      encoder.encodeInto(prefix, out);
+      putLatin1(prefix, out, 0);
       out.set(bytes, prefix.length);
-      if (suffix) encoder.encodeInto(suffix, out.subarray(prefix.length + bytes.length));
+      putLatin1(suffix, out, prefix.length + bytes.length);
       ok = socket.write(out, callback);
     } else {
       socket.cork();
@@ -382,7 +387,7 @@ export class HttpResponse extends EventEmitter {
       else if (text) socket.write(head + body);
       else {
         const out = new Uint8Array(head.length + body.length);
-        encoder.encodeInto(head, out);
+        putLatin1(head, out, 0);
         out.set(body, head.length);
         socket.write(out);
       }
