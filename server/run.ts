@@ -158,6 +158,5 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
 
 /** Drops the daemon's own log lines (`pebble enter` with a subcommand that prints). */
 export function silenceLog(): void {
-  flushLog();
-  setLogSink(() => {});
+  setLogSink(() => {}); // what waits is written first
 }
