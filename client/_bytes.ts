@@ -19,6 +19,11 @@ export function releaseBytes(chunk: Uint8Array): void {
   ) buf.transfer(0);
 }
 
+/** Writes `s` into `out` at `at` as Latin-1: one byte per character (its low 8 bits). */
+export function putLatin1(s: string, out: Uint8Array, at: number): void {
+  for (let i = 0; i < s.length; i++) out[at + i] = s.charCodeAt(i);
+}
+
 /** The bytes of `parts` one after the other, in a new buffer. */
 export function concatBytes(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
   let n = 0;

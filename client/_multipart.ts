@@ -3,7 +3,7 @@
 // ever rescans the few bytes that might start a delimiter), and memory is bounded by the
 // size of the chunks the source yields plus the part headers.
 
-import { concatBytes, releaseBytes } from "./_bytes.ts";
+import { concatBytes, putLatin1, releaseBytes } from "./_bytes.ts";
 
 /** A problem with the multipart body. `eof` tells a clean end of input from a torn one. */
 export class MultipartError extends Error {
@@ -137,23 +137,19 @@ export class MultipartReader {
     return new MultipartError(kind, kind);
   }
 
-  /** The next line (without its line ending) if the buffer holds all of it, else null. */
-  #lineNow(): string | null {
-    const buf = this.#buf;
-    const nl = buf.indexOf(LF);
-    if (nl < 0) return null;
-    const end = nl > 0 && buf[nl - 1] === CR ? nl - 1 : nl;
-    const line = latin1Text(buf.subarray(0, end));
-    this.#buf = buf.subarray(nl + 1);
-    return line;
-  }
-
   /** Reads one line (without its line ending), or throws at the end of input. */
   async #line(limit: number): Promise<string> {
+    let from = 0;
     for (;;) {
-      const line = this.#lineNow();
-      if (line !== null) return line;
-      if (this.#buf.length > limit) throw new MultipartError("multipart: header line too long");
+      const nl = this.#buf.indexOf(LF, from);
+      if (nl >= 0) {
+        const end = nl > 0 && this.#buf[nl - 1] === CR ? nl - 1 : nl;
+        const line = latin1Text(this.#buf.subarray(0, end));
+        this.#buf = this.#buf.subarray(nl + 1);
+        return line;
+      }
+      from = this.#buf.length;
+      if (from > limit) throw new MultipartError("multipart: header line too long");
       if (!(await this.#fill())) throw this.#eofError();
     }
   }
@@ -170,7 +166,7 @@ export class MultipartReader {
     if (this.#state === "start") {
       // Skip the preamble up to the first boundary line.
       for (;;) {
-        const line = (this.#lineNow() ?? await this.#line(this.#maxHeaderBytes)).trimEnd();
+        const line = (await this.#line(this.#maxHeaderBytes)).trimEnd();
         if (line === this.#dashBoundary) break;
         if (line === `${this.#dashBoundary}--`) {
           this.#state = "done";
@@ -184,7 +180,7 @@ export class MultipartReader {
         this.#state = "done";
         return null;
       }
-      const rest = this.#lineNow() ?? await this.#line(this.#maxHeaderBytes);
+      const rest = await this.#line(this.#maxHeaderBytes);
       if (rest.trim() !== "") {
         throw new MultipartError(`multipart: unexpected line after boundary: ${rest}`);
       }
@@ -216,7 +212,7 @@ export class MultipartReader {
     const lines: string[] = [];
     let total = 0;
     for (;;) {
-      const line = this.#lineNow() ?? await this.#line(this.#maxHeaderBytes - total);
+      const line = await this.#line(this.#maxHeaderBytes - total);
       total += line.length + 2;
       if (total > this.#maxHeaderBytes) throw new MultipartError("multipart: headers too large");
       if (line === "") return this.#part(lines);
@@ -347,7 +343,7 @@ function indexOfBlankLine(buf: Uint8Array, limit: number): number {
 
 function latin1Bytes(s: string): Uint8Array {
   const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  putLatin1(s, out, 0);
   return out;
 }
 

@@ -34,7 +34,7 @@
 
 import { EventEmitter } from "node:events";
 import net from "node:net";
-import { releaseBytes } from "../client/_bytes.ts";
+import { putLatin1, releaseBytes } from "../client/_bytes.ts";
 
 /** Go's DefaultMaxHeaderBytes plus the slack it allows. */
 const MAX_HEAD_BYTES = 1024 * 1024 + 4096;
@@ -110,11 +110,6 @@ function canonical(name: string): string {
     if (canonicalNames.size < 256) canonicalNames.set(name, c);
   }
   return c;
-}
-
-/** Writes `s` as Latin-1 (one byte per character, as a "latin1" socket write) at `at`. */
-function putLatin1(s: string, out: Uint8Array, at: number): void {
-  for (let i = 0; i < s.length; i++) out[at + i] = s.charCodeAt(i);
 }
 
 function latin1(bytes: Uint8Array, start: number, end: number): string {

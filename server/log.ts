@@ -21,8 +21,8 @@ export type LogMessage = string | ((time: Date) => string);
 const encoder = new TextEncoder();
 /** Waiting lines beyond this are written at once. */
 const MAX_WAITING = 256;
-const waitingTimes: number[] = [];
-const waitingMessages: LogMessage[] = [];
+/** Lines waiting to be written: each one's time and message. */
+const waiting: [number, LogMessage][] = [];
 let flushScheduled = false;
 
 function line(time: number, message: LogMessage): string {
@@ -35,10 +35,10 @@ function line(time: number, message: LogMessage): string {
 /** Writes the waiting log lines to standard error now. */
 export function flushLog(): void {
   flushScheduled = false;
-  if (waitingTimes.length === 0) return;
+  if (waiting.length === 0) return;
   let text = "";
-  for (let i = 0; i < waitingTimes.length; i++) text += line(waitingTimes[i], waitingMessages[i]);
-  waitingTimes.length = waitingMessages.length = 0;
+  for (const [time, message] of waiting) text += line(time, message);
+  waiting.length = 0;
   let bytes = encoder.encode(text);
   try {
     while (bytes.length > 0) bytes = bytes.subarray(Deno.stderr.writeSync(bytes));
@@ -65,9 +65,8 @@ export function logNotice(message: LogMessage): void {
     sink(line(now, message));
     return;
   }
-  waitingTimes.push(now);
-  waitingMessages.push(message);
-  if (waitingTimes.length >= MAX_WAITING) flushLog();
+  waiting.push([now, message]);
+  if (waiting.length >= MAX_WAITING) flushLog();
   else if (!flushScheduled) {
     flushScheduled = true;
     setImmediate(flushLog);

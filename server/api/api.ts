@@ -190,8 +190,9 @@ export function buildApi(deps: ApiDeps, routes: Route[] = allRoutes()): ApiListe
         (UNLOGGED.has(path) || /^\/v1\/changes\/[^/]+$/.test(path)));
       if (logged) {
         const nanos = Math.round((performance.now() - started) * 1e6);
-        const method = req.method;
-        logNotice(() => `${method} ${url} ${formatDuration(nanos)} ${status} (${conn.transport})`);
+        logNotice(() =>
+          `${req.method} ${url} ${formatDuration(nanos)} ${status} (${conn.transport})`
+        );
       }
     };
     if (matches.length === 0) {
