@@ -74,11 +74,13 @@ export class MultipartReader {
   #state: "start" | "body" | "between" | "done" = "start";
 
   constructor(
-    source: AsyncIterable<Uint8Array>,
+    source: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>,
     boundary: string,
     options: MultipartReaderOptions = {},
   ) {
-    this.#source = source[Symbol.asyncIterator]();
+    this.#source = source instanceof ReadableStream
+      ? streamSource(source)
+      : source[Symbol.asyncIterator]();
     this.#dashBoundary = `--${boundary}`;
     this.#delim = encoder.encode(`\r\n--${boundary}`);
     this.#shift = shiftTable(this.#delim);
@@ -325,6 +327,23 @@ export class MultipartReader {
       // already failed
     }
   }
+}
+
+/**
+ * A stream's chunks through its own reader rather than its async iterator, which releases
+ * the reader when the stream ends, and a release costs an Error with its stack trace (~20
+ * µs, a tenth of a small file pull's time in the client). The stream stays locked to the
+ * reader: nobody else may read it anyway.
+ */
+function streamSource(stream: ReadableStream<Uint8Array>): AsyncIterator<Uint8Array> {
+  const reader = stream.getReader();
+  return {
+    next: () => reader.read() as Promise<IteratorResult<Uint8Array>>,
+    return: async () => {
+      await reader.cancel();
+      return { done: true, value: undefined };
+    },
+  };
 }
 
 /** Bytes as Latin-1 text; short ones are decoded here rather than by an op. */

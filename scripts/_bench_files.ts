@@ -9,7 +9,7 @@
  */
 
 import { Client } from "../client/client.ts";
-import { type BenchTarget, pattern, rssGrowth } from "./_bench_target.ts";
+import { type BenchTarget, type Daemon, pattern, rssGrowth } from "./_bench_target.ts";
 import type { Workload } from "./_bench_workloads.ts";
 import { atLeastPeer, below } from "./_bench_goals.ts";
 
@@ -136,22 +136,29 @@ async function curlTransfers(
 
 /** Small files pushed and pulled before the timed ones, in each round. */
 const WARM_UP_FILES = 200;
+/** Requests in a row to one target before the next target's turn. */
+const SMALL_BATCH = 25;
 
-const smallFiles: Workload = {
-  name: "files_small",
-  interleaved: true,
-  description: "push then pull 1000 files of 4 KiB, one request each, with the TS client",
-  metrics: [
-    { key: "push", label: "push files/s", unit: "files/s", better: "higher", goal: atLeastPeer },
-    { key: "pull", label: "pull files/s", unit: "files/s", better: "higher", goal: atLeastPeer },
-  ],
-  async run(target: BenchTarget, s) {
-    const count = s.quick ? 200 : 1000;
-    const daemon = await target.startDaemon();
-    const client = new Client({ socketPath: daemon.socketPath, timeout: 60 });
-    const dir = `${daemon.pebbleDir}/small`;
-    const data = new Uint8Array(4096).fill(97);
-    try {
+/**
+ * Pushes then pulls `count` small files on every target, the targets taking turns every
+ * {@linkcode SMALL_BATCH} requests (in alternating order), and returns each one's rates.
+ * One target's batch costs about 40 ms: the machine's swings, which reach ±20 % from one
+ * round of a few seconds to the next and exceed the gap being measured, then touch every
+ * target alike.
+ */
+async function smallFilesSideBySide(
+  targets: BenchTarget[],
+  count: number,
+): Promise<Record<string, number>[]> {
+  const sides: { daemon: Daemon; client: Client; dir: string; push: number; pull: number }[] = [];
+  const data = new Uint8Array(4096).fill(97);
+  try {
+    for (const target of targets) {
+      const daemon = await target.startDaemon();
+      const client = new Client({ socketPath: daemon.socketPath, timeout: 60 });
+      sides.push({ daemon, client, dir: `${daemon.pebbleDir}/small`, push: 0, pull: 0 });
+    }
+    for (const { client, dir } of sides) {
       await client.makeDir(dir);
       // Warm up both sides' code paths (the client's as much as the daemon's: a first round
       // would otherwise time our client's JIT warming up against whichever target goes first).
@@ -159,24 +166,55 @@ const smallFiles: Workload = {
         await client.push(`${dir}/warm${i}`, data);
         await drain(await client.pull(`${dir}/warm${i}`, { encoding: null }));
       }
-      let t = performance.now();
-      for (let i = 0; i < count; i++) await client.push(`${dir}/f${i}`, data);
-      const pushS = (performance.now() - t) / 1000;
-      t = performance.now();
-      for (let i = 0; i < count; i++) {
-        const n = await drain(await client.pull(`${dir}/f${i}`, { encoding: null }));
-        if (n !== data.length) throw new Error(`pulled ${n} bytes of f${i}`);
+    }
+    const turns = async (op: (side: typeof sides[number], i: number) => Promise<void>) => {
+      const ms = sides.map(() => 0);
+      for (let from = 0, batch = 0; from < count; from += SMALL_BATCH, batch++) {
+        const to = Math.min(count, from + SMALL_BATCH);
+        for (let k = 0; k < sides.length; k++) {
+          const j = batch % 2 === 0 ? k : sides.length - 1 - k;
+          const t = performance.now();
+          for (let i = from; i < to; i++) await op(sides[j], i);
+          ms[j] += performance.now() - t;
+        }
       }
-      const pullS = (performance.now() - t) / 1000;
-      return { push: count / pushS, pull: count / pullS };
-    } finally {
+      return ms;
+    };
+    const pushMs = await turns(({ client, dir }, i) => client.push(`${dir}/f${i}`, data));
+    const pullMs = await turns(async ({ client, dir }, i) => {
+      const n = await drain(await client.pull(`${dir}/f${i}`, { encoding: null }));
+      if (n !== data.length) throw new Error(`pulled ${n} bytes of f${i}`);
+    });
+    return sides.map((_, k) => ({
+      push: count / (pushMs[k] / 1000),
+      pull: count / (pullMs[k] / 1000),
+    }));
+  } finally {
+    // The files stay until the target's directory goes, at the end of the run: on ext4,
+    // creating a file skips over the inodes freed in the last minutes, one by one, so
+    // deleting each round's thousand files would slow every later round's creates
+    // (those of both targets) more and more.
+    for (const { client, daemon } of sides) {
       client.close();
-      // The files stay until the target's directory goes, at the end of the run: on ext4,
-      // creating a file skips over the inodes freed in the last minutes, one by one, so
-      // deleting each round's thousand files would slow every later round's creates
-      // (those of both targets) more and more.
       await daemon.stop();
     }
+  }
+}
+
+const smallFiles: Workload = {
+  name: "files_small",
+  interleaved: true,
+  description: "push then pull 1000 files of 4 KiB, one request each, with the TS client; " +
+    "the targets side by side, taking turns every 25 requests",
+  metrics: [
+    { key: "push", label: "push files/s", unit: "files/s", better: "higher", goal: atLeastPeer },
+    { key: "pull", label: "pull files/s", unit: "files/s", better: "higher", goal: atLeastPeer },
+  ],
+  async run(target, s) {
+    return (await smallFilesSideBySide([target], s.quick ? 200 : 1000))[0];
+  },
+  runSideBySide(targets, s) {
+    return smallFilesSideBySide(targets, s.quick ? 200 : 1000);
   },
 };
 

@@ -63,6 +63,16 @@ export interface Workload {
   interleaved?: boolean;
   /** Measures one target: a value per metric key (other keys are printed as diagnostics). */
   run(target: BenchTarget, settings: RunSettings): Promise<Record<string, number>>;
+  /**
+   * Measures all targets at once instead of `run`, for workloads whose gap is smaller than
+   * the machine's swings from one second to the next: the daemons are up together and the
+   * work alternates between them in small batches. Returns one record per target, in the
+   * order given; called once per round (with the order reversed every other round).
+   */
+  runSideBySide?(
+    targets: BenchTarget[],
+    settings: RunSettings,
+  ): Promise<Record<string, number>[]>;
 }
 
 const MIB = 1024 * 1024;

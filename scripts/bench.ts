@@ -57,9 +57,9 @@ interface Row {
 
 /**
  * Runs one workload against every target and fills its rows. Interleaved workloads run in
- * several rounds, the targets taking turns in alternating order, and report the median per
- * metric, so drift and noise on the machine touch both sides alike. Returns false if any
- * target failed.
+ * several rounds, the targets taking turns in alternating order (or, side by side, all in
+ * each round), and report the median per metric, so drift and noise on the machine touch
+ * both sides alike. Returns false if any target failed.
  */
 async function runWorkload(
   workload: Workload,
@@ -70,32 +70,51 @@ async function runWorkload(
   const rounds = workload.interleaved ? settings.rounds : 1;
   const results = new Map<BenchTarget, Record<string, number>[]>(targets.map((t) => [t, []]));
   const failed = new Set<BenchTarget>();
+  const report = (target: BenchTarget, result: Record<string, number>, tag: string, t0: number) => {
+    results.get(target)!.push(result);
+    const keys = new Set(workload.metrics.map((m) => m.key));
+    const summary = workload.metrics.map((m) =>
+      `${m.label || workload.name}=${formatValue(result[m.key], m.unit)}`
+    );
+    // Keys that are no metric are diagnostics: shown here, not in the table.
+    for (const [k, v] of Object.entries(result)) {
+      if (!keys.has(k)) summary.push(`${k}=${formatValue(v, "")}`);
+    }
+    const secs = ((performance.now() - t0) / 1000).toFixed(1);
+    console.error(`  ${tag}: ${summary.join(" ")} (${secs} s)`);
+  };
+  const fail = (target: BenchTarget, tag: string, e: unknown) => {
+    if (interrupted) throw new Interrupted();
+    failed.add(target);
+    const msg = e instanceof Error ? e.message : String(e);
+    for (const r of rows) r.errors[target.label as Side] = msg;
+    console.error(`  ${tag}: FAILED: ${msg}`);
+  };
   for (let round = 0; round < rounds; round++) {
-    const order = round % 2 === 0 ? targets : [...targets].reverse();
+    const order = (round % 2 === 0 ? targets : [...targets].reverse()).filter((t) =>
+      !failed.has(t)
+    );
+    const tagOf = (t: BenchTarget) =>
+      `${workload.name} ${t.label}${rounds > 1 ? ` #${round + 1}` : ""}`;
+    if (workload.runSideBySide) {
+      if (interrupted) throw new Interrupted();
+      if (order.length === 0) continue;
+      const t0 = performance.now();
+      try {
+        const got = await workload.runSideBySide(order, settings);
+        order.forEach((t, i) => report(t, got[i], tagOf(t), t0));
+      } catch (e) {
+        for (const t of order) fail(t, tagOf(t), e);
+      }
+      continue;
+    }
     for (const target of order) {
       if (interrupted) throw new Interrupted();
-      if (failed.has(target)) continue;
       const t0 = performance.now();
-      const tag = `${workload.name} ${target.label}${rounds > 1 ? ` #${round + 1}` : ""}`;
       try {
-        const result = await workload.run(target, settings);
-        results.get(target)!.push(result);
-        const keys = new Set(workload.metrics.map((m) => m.key));
-        const summary = workload.metrics.map((m) =>
-          `${m.label || workload.name}=${formatValue(result[m.key], m.unit)}`
-        );
-        // Keys that are no metric are diagnostics: shown here, not in the table.
-        for (const [k, v] of Object.entries(result)) {
-          if (!keys.has(k)) summary.push(`${k}=${formatValue(v, "")}`);
-        }
-        const secs = ((performance.now() - t0) / 1000).toFixed(1);
-        console.error(`  ${tag}: ${summary.join(" ")} (${secs} s)`);
+        report(target, await workload.run(target, settings), tagOf(target), t0);
       } catch (e) {
-        if (interrupted) throw new Interrupted();
-        failed.add(target);
-        const msg = e instanceof Error ? e.message : String(e);
-        for (const r of rows) r.errors[target.label as Side] = msg;
-        console.error(`  ${tag}: FAILED: ${msg}`);
+        fail(target, tagOf(target), e);
       }
     }
   }
