@@ -9,7 +9,7 @@
 
 import { type Owner } from "./accounts.ts";
 import { FileError, nonAbsolute, osError } from "./errors.ts";
-import { syncDir } from "./fsync.ts";
+import { syncDir } from "./disk.ts";
 import { cleanPath, dirPath, isAbsPath } from "./paths.ts";
 
 /** Options of {@linkcode makeDirectory}. */

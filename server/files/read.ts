@@ -8,6 +8,7 @@
 
 import { FileError, goQuote, nonAbsolute, osError } from "./errors.ts";
 import { isAbsPath } from "./paths.ts";
+import { readChunk } from "./disk.ts";
 import { releaseBytes } from "../../client/_bytes.ts";
 import type { HttpResponse } from "../http_server.ts";
 
@@ -246,7 +247,7 @@ export async function writeFilesBody(
           await flush();
           for (;;) {
             const buf = await acquire();
-            const n = await file!.read(buf);
+            const n = await readChunk(file!, buf);
             if (n === null) {
               free.push(buf);
               break;

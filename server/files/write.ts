@@ -15,7 +15,7 @@ import { MultipartError, MultipartReader } from "../../client/_multipart.ts";
 import { checkCanChown, type Owner, resolveOwner } from "./accounts.ts";
 import { errnoOf, FileError, goQuote, nonAbsolute, osError } from "./errors.ts";
 import { makeDirectory, parsePermissions } from "./dirs.ts";
-import { fsync, syncDir } from "./fsync.ts";
+import { fsync, syncDir } from "./disk.ts";
 import { basePath, dirPath, isAbsPath } from "./paths.ts";
 
 const utf8 = new TextDecoder();
@@ -89,7 +89,7 @@ export class AtomicFile {
       let file: Deno.FsFile;
       try {
         // Metadata calls are made synchronously (no thread hand-off per call); fsyncs
-        // follow the policy of fsync.ts.
+        // follow the policy of disk.ts.
         file = Deno.openSync(tmp, { write: true, createNew: true, mode: direct ? perm : 0o600 });
       } catch (e) {
         if (e instanceof Deno.errors.AlreadyExists && attempt < 100) continue;

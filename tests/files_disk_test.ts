@@ -1,15 +1,15 @@
-// The files API's fsync policy: on the event loop while the disk is quick, on the pool
-// after a slow fsync, for large files and while another fsync is in flight.
+// The files API's disk call policy (fsyncs, large reads): on the event loop while the disk
+// is quick, on the pool after a slow call, for large fsyncs and while another is in flight.
 
 import assert from "node:assert/strict";
 import {
-  FsyncPolicy,
+  DiskPolicy,
   SLOW_COOL_DOWN_MS,
-  SLOW_FSYNC_MS,
-  STALL_FSYNC_MS,
+  SLOW_MS,
+  STALL_MS,
   SYNC_FSYNC_BYTES,
   type Syncable,
-} from "../server/files/fsync.ts";
+} from "../server/files/disk.ts";
 
 /** A file whose fsyncs are counted by kind; each synchronous one takes `syncMs` of the clock. */
 class FakeFile implements Syncable {
@@ -30,7 +30,7 @@ class FakeFile implements Syncable {
 
 function setup() {
   const clock = { now: 1000 };
-  const policy = new FsyncPolicy(() => clock.now);
+  const policy = new DiskPolicy(() => clock.now);
   return { clock, policy, file: new FakeFile(clock) };
 }
 
@@ -54,7 +54,7 @@ Deno.test("fsync policy: a large file is fsynced on the pool", async () => {
 
 Deno.test("fsync policy: a stalling fsync sends the next ones to the pool for the cool-down", async () => {
   const { clock, policy, file } = setup();
-  file.syncMs = STALL_FSYNC_MS + 1;
+  file.syncMs = STALL_MS + 1;
   await policy.fsync(file, 10);
   assert.equal(file.syncCalls, 1);
   assert.ok(policy.cooling);
@@ -77,7 +77,7 @@ Deno.test("fsync policy: a rare slow fsync among quick ones keeps the event-loop
   const { policy, file } = setup();
   file.syncMs = 0.3;
   for (let i = 0; i < 20; i++) await policy.fsync(file, 10);
-  file.syncMs = SLOW_FSYNC_MS * 2; // 6 ms: the slowest seen in thousands on a quick disk
+  file.syncMs = SLOW_MS * 2; // 6 ms: the slowest seen in thousands on a quick disk
   await policy.fsync(file, 10);
   file.syncMs = 0.3;
   for (let i = 0; i < 20; i++) await policy.fsync(file, 10);
@@ -88,7 +88,7 @@ Deno.test("fsync policy: a rare slow fsync among quick ones keeps the event-loop
 
 Deno.test("fsync policy: a disk that is slow again and again goes to the pool after a few", async () => {
   const { policy, file } = setup();
-  file.syncMs = SLOW_FSYNC_MS * 3;
+  file.syncMs = SLOW_MS * 3;
   let n = 0;
   while (!policy.cooling && n < 100) {
     await policy.fsync(file, 10);
