@@ -130,3 +130,22 @@ Deno.test("fsync policy: a failing fsync is reported and does not leave the pool
   await policy.fsync(file, 10);
   assert.equal(file.syncCalls, 1);
 });
+
+Deno.test("disk policy: a read's result comes back from either path; a stalling read sends the next ones to the pool", async () => {
+  const clock = { now: 1000 };
+  const policy = new DiskPolicy(() => clock.now);
+  const calls: string[] = [];
+  const read = (ms: number) =>
+    policy.run(true, () => {
+      calls.push("sync");
+      clock.now += ms;
+      return 4096;
+    }, () => {
+      calls.push("pool");
+      return Promise.resolve(null);
+    });
+  assert.equal(await read(0.05), 4096);
+  assert.equal(await read(STALL_MS + 1), 4096);
+  assert.equal(await read(0.05), null);
+  assert.deepEqual(calls, ["sync", "sync", "pool"]);
+});
