@@ -37,19 +37,23 @@ export interface PeerCred {
   gid: number;
 }
 
+/** The getsockopt buffers, reused: a connection's first moments are on the request path. */
+const credBuf = new Uint8Array(12);
+const credView = new DataView(credBuf.buffer);
+const credLen = new Uint32Array(1);
+const credLenBytes = new Uint8Array(credLen.buffer);
+
 /** Reads the peer credentials of the connected unix socket `fd`, or null if unavailable. */
 export function peerCredOfFd(fd: number): PeerCred | null {
   const lib = openLibc();
   if (!lib || fd < 0) return null;
-  const buf = new Uint8Array(12);
-  const len = new Uint32Array([12]);
-  const rc = lib.symbols.getsockopt(fd, SOL_SOCKET, SO_PEERCRED, buf, new Uint8Array(len.buffer));
+  credLen[0] = 12;
+  const rc = lib.symbols.getsockopt(fd, SOL_SOCKET, SO_PEERCRED, credBuf, credLenBytes);
   if (rc !== 0) return null;
-  const view = new DataView(buf.buffer);
   return {
-    pid: view.getInt32(0, true),
-    uid: view.getUint32(4, true),
-    gid: view.getUint32(8, true),
+    pid: credView.getInt32(0, true),
+    uid: credView.getUint32(4, true),
+    gid: credView.getUint32(8, true),
   };
 }
 
