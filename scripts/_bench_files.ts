@@ -150,13 +150,13 @@ async function smallFilesSideBySide(
   targets: BenchTarget[],
   count: number,
 ): Promise<Record<string, number>[]> {
-  const sides: { daemon: Daemon; client: Client; dir: string; push: number; pull: number }[] = [];
+  const sides: { daemon: Daemon; client: Client; dir: string }[] = [];
   const data = new Uint8Array(4096).fill(97);
   try {
     for (const target of targets) {
       const daemon = await target.startDaemon();
       const client = new Client({ socketPath: daemon.socketPath, timeout: 60 });
-      sides.push({ daemon, client, dir: `${daemon.pebbleDir}/small`, push: 0, pull: 0 });
+      sides.push({ daemon, client, dir: `${daemon.pebbleDir}/small` });
     }
     for (const { client, dir } of sides) {
       await client.makeDir(dir);
