@@ -144,18 +144,24 @@ export async function writeFilesBody(
     notify();
   };
   let sent = false;
-  const send = async (bytes: Uint8Array, pooled?: Uint8Array): Promise<void> => {
+  /** Writes `bytes` (`pooled` goes back to the pool once the socket is done with it). */
+  const write = (bytes: Uint8Array, pooled?: Uint8Array): void => {
     if (closed) throw gone();
     sent = true;
-    const ok = out.write(bytes, pooled && (() => recycle(pooled)));
-    if (!ok) {
+    if (!out.write(bytes, pooled && (() => recycle(pooled))) && drained) {
       drained = false;
       out.once("drain", onDrain);
-      while (!drained) {
-        if (closed) throw gone();
-        await wait();
-      }
     }
+  };
+  const untilDrained = async (): Promise<void> => {
+    while (!drained) {
+      if (closed) throw gone();
+      await wait();
+    }
+  };
+  const send = async (bytes: Uint8Array, pooled?: Uint8Array): Promise<void> => {
+    write(bytes, pooled);
+    await untilDrained();
   };
   // Part headers and small files gather here before they are written. The helpers answer
   // at once (no promise) whenever the staging buffer has room, which is the common case.
@@ -247,12 +253,16 @@ export async function writeFilesBody(
           await flush();
           for (;;) {
             const buf = await acquire();
+            // The next chunk is read while the socket drains the last one: it is ready the
+            // moment the socket has room (a reader that drains in bursts, such as our
+            // client, otherwise waited for each read).
             const n = await readChunk(file!, buf);
+            await untilDrained();
             if (n === null) {
               free.push(buf);
               break;
             }
-            await send(n === buf.length ? buf : buf.subarray(0, n), buf);
+            write(n === buf.length ? buf : buf.subarray(0, n), buf);
           }
         }
       } catch (e) {
