@@ -1,22 +1,25 @@
 /**
- * Disk calls of the files API (fsyncs, and reads of large files): on the event loop while
- * the disk answers quickly, on Deno's blocking-thread pool otherwise.
+ * Disk calls of the files API (fsyncs, and the chunk reads and writes of file contents):
+ * on the event loop while the disk answers quickly, on Deno's blocking-thread pool
+ * otherwise.
  *
  * An asynchronous call hands the work to a pool thread and its result back to the event
  * loop; on these machines that hand-off costs 0.1–0.4 ms each way round. A small upload
  * makes two fsyncs (the file, then its directory after the rename): a third of its time.
  * A large pull reads its file in 256 KiB chunks: from the page cache each takes ~0.05 ms
  * on the event loop, and the hand-offs doubled the daemon's CPU per GiB and held a pull
- * with curl to ~0.6 of Pebble's speed. So a call is made synchronously when
+ * with curl to ~0.6 of Pebble's speed; a large push's 1 MiB writes on the pool cost twice
+ * the CPU of 256 KiB ones on the event loop. So a call is made synchronously when
  *
  * - it is small (an fsync of a file of at most {@linkcode SYNC_FSYNC_BYTES} or of a
- *   directory; any read chunk),
+ *   directory; any read chunk; a write of at most {@linkcode SYNC_WRITE_BYTES}),
  * - no asynchronous call of its kind is in flight (concurrent uploads then share the pool,
  *   as they would in Pebble's goroutines), and
  * - the disk has been quick: once a synchronous call takes longer than
  *   {@linkcode STALL_MS}, or their running average (each new one weighing a tenth)
  *   exceeds {@linkcode SLOW_MS}, calls of that kind go to the pool for
- *   {@linkcode SLOW_COOL_DOWN_MS}. A slow or busy disk thus stalls the event loop (service
+ *   {@linkcode SLOW_COOL_DOWN_MS} (a write stalls once the kernel throttles a writer that
+ *   outruns the disk). A slow or busy disk thus stalls the event loop (service
  *   output, checks, other requests) a few times, not on every call, and a rare slow call
  *   among quick ones (a few milliseconds, once in thousands here) changes nothing.
  *
@@ -25,6 +28,8 @@
 
 /** Largest file (bytes written) fsynced on the event loop. */
 export const SYNC_FSYNC_BYTES = 256 * 1024;
+/** Largest write made on the event loop. */
+export const SYNC_WRITE_BYTES = 256 * 1024;
 /** A synchronous call slower than this sends the next ones to the pool at once. */
 export const STALL_MS = 50;
 /** A running average of synchronous calls above this sends the next ones to the pool. */
@@ -84,6 +89,7 @@ export class DiskPolicy {
 
 const fsyncPolicy = new DiskPolicy();
 const readPolicy = new DiskPolicy();
+const writePolicy = new DiskPolicy();
 
 /** Flushes `file` to disk by the daemon's policy; `bytes` is how much was written to it. */
 export function fsync(file: Syncable, bytes: number): Promise<void> {
@@ -93,6 +99,15 @@ export function fsync(file: Syncable, bytes: number): Promise<void> {
 /** Reads the next chunk of a large file into `buf` by the daemon's policy (null at its end). */
 export function readChunk(file: Deno.FsFile, buf: Uint8Array): Promise<number | null> {
   return readPolicy.run(true, () => file.readSync(buf), () => file.read(buf));
+}
+
+/** Writes (part of) `bytes` to `file` by the daemon's policy; the count written. */
+export function writeChunk(file: Deno.FsFile, bytes: Uint8Array): Promise<number> {
+  return writePolicy.run(
+    bytes.length <= SYNC_WRITE_BYTES,
+    () => file.writeSync(bytes),
+    () => file.write(bytes),
+  );
 }
 
 /** Fsyncs a directory, so that a rename or a new entry in it is durable. */
