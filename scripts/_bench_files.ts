@@ -10,7 +10,7 @@
 
 import { Client } from "../client/client.ts";
 import { type BenchTarget, type Daemon, pattern, rssGrowth } from "./_bench_target.ts";
-import type { Workload } from "./_bench_workloads.ts";
+import type { RunSettings, Workload } from "./_bench_workloads.ts";
 import { atLeastPeer, below } from "./_bench_goals.ts";
 
 const MIB = 1024 * 1024;
@@ -165,7 +165,7 @@ const WARM_UP_FILES = 200;
 const SMALL_BATCH = 25;
 
 /**
- * Pushes then pulls `count` small files on every target, the targets taking turns every
+ * Pushes then pulls 1000 small files (200 with `--quick`) on every target, the targets taking turns every
  * {@linkcode SMALL_BATCH} requests (in alternating order), and returns each one's rates.
  * One target's batch costs about 40 ms: the machine's swings, which reach ±20 % from one
  * round of a few seconds to the next and exceed the gap being measured, then touch every
@@ -173,8 +173,9 @@ const SMALL_BATCH = 25;
  */
 async function smallFilesSideBySide(
   targets: BenchTarget[],
-  count: number,
+  s: RunSettings,
 ): Promise<Record<string, number>[]> {
+  const count = s.quick ? 200 : 1000;
   const sides: { daemon: Daemon; client: Client; dir: string }[] = [];
   const data = new Uint8Array(4096).fill(97);
   try {
@@ -236,11 +237,9 @@ const smallFiles: Workload = {
     { key: "pull", label: "pull files/s", unit: "files/s", better: "higher", goal: atLeastPeer },
   ],
   async run(target, s) {
-    return (await smallFilesSideBySide([target], s.quick ? 200 : 1000))[0];
+    return (await smallFilesSideBySide([target], s))[0];
   },
-  runSideBySide(targets, s) {
-    return smallFilesSideBySide(targets, s.quick ? 200 : 1000);
-  },
+  runSideBySide: smallFilesSideBySide,
 };
 
 /** The files workloads, in the order they run. */

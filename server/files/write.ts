@@ -15,17 +15,14 @@ import { MultipartError, MultipartReader } from "../../client/_multipart.ts";
 import { checkCanChown, type Owner, resolveOwner } from "./accounts.ts";
 import { errnoOf, FileError, goQuote, nonAbsolute, osError } from "./errors.ts";
 import { makeDirectory, parsePermissions } from "./dirs.ts";
-import { fsync, syncDir, writeChunk } from "./disk.ts";
+import { fsync, SYNC_WRITE_BYTES, syncDir, writeChunk } from "./disk.ts";
 import { basePath, dirPath, isAbsPath } from "./paths.ts";
 
 const utf8 = new TextDecoder();
 
-/**
- * Bytes gathered before each write to the temporary file. Writes go by the disk policy
- * (disk.ts): copying 256 KiB into the page cache takes ~0.1–0.3 ms on the event loop,
- * while 1 MiB writes on the blocking pool cost ~1.5x the CPU at ~0.7 of the speed.
- */
-const WRITE_BUFFER = 256 * 1024;
+/** Bytes gathered before each write to the temporary file: the most that the disk policy
+ * (disk.ts) writes on the event loop. */
+const WRITE_BUFFER = SYNC_WRITE_BYTES;
 /** Gathering buffers kept for the next uploads (allocating and zeroing one per file cost
  * more than writing a small file). */
 const spareBuffers: Uint8Array[] = [];
