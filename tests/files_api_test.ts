@@ -153,6 +153,7 @@ Deno.test("files api: small and large files read byte-exact in one response", as
       ["big", big],
       ["exact", big.subarray(0, 256 * 1024)], // exactly one read chunk
       ["after", new TextEncoder().encode("after the big one")],
+      ["naïve ✓", new TextEncoder().encode("a name in UTF-8")],
     ];
     for (const [name, data] of files) await Deno.writeFile(join(dir, name), data);
     const read = async (names: string[]) => {
@@ -178,14 +179,23 @@ Deno.test("files api: small and large files read byte-exact in one response", as
       }
     };
     // Small files only: one write with its length given.
-    const small = await read(["small", "empty", "missing", "after"]);
+    const small = await read(["small", "empty", "missing", "after", "naïve ✓"]);
     assert.notEqual(small.length, null);
     assert.deepEqual([...small.got.keys()].map((k) => k.replace(dir + "/", "")), [
       "small",
       "empty",
       "after",
+      "naïve ✓",
       "response",
     ]);
+    assert.equal(new TextDecoder().decode(small.got.get(join(dir, "naïve ✓"))), "a name in UTF-8");
+    // Small files that add up to more than 1 MiB stream too.
+    const quarter = big.subarray(0, 250 * 1024);
+    const quarters = ["q0", "q1", "q2", "q3", "q4"];
+    for (const q of quarters) await Deno.writeFile(join(dir, q), quarter);
+    const many = await read(quarters);
+    assert.equal(many.length, null);
+    for (const q of quarters) assert.deepEqual(many.got.get(join(dir, q)), quarter, q);
     // With large files the body streams; every file arrives intact, in order.
     const all = await read(files.map(([n]) => n));
     assert.equal(all.length, null);

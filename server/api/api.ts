@@ -36,7 +36,9 @@ import { metricsRoutes } from "./metrics.ts";
 export type Access = "open" | "user" | "admin" | "metrics";
 
 /** A handler: returns an envelope response, or a raw one for streams. */
-export type Handler = (req: ApiRequest) => Promise<ApiResponse | RawResponse> | ApiResponse;
+export type Handler = (
+  req: ApiRequest,
+) => Promise<ApiResponse | RawResponse> | ApiResponse | RawResponse;
 
 /** One entry of the API table. */
 export interface Route {
@@ -210,7 +212,15 @@ export function buildApi(deps: ApiDeps, routes: Route[] = allRoutes()): ApiListe
         finish(r.status);
         return;
       }
-      sendRaw(res, r).then(() => finish(r.status), (e) => {
+      const body = r.body;
+      res.statusCode = r.status;
+      for (const name in r.headers) res.setHeader(name, r.headers[name]);
+      if (typeof body === "string" || body instanceof Uint8Array) {
+        res.end(body);
+        finish(r.status);
+        return;
+      }
+      sendStream(res, body).then(() => finish(r.status), (e) => {
         logNotice(`cannot write response: ${e?.message ?? e}`);
         res.destroy();
       });
@@ -241,14 +251,11 @@ function send(res: HttpResponse, r: ApiResponse): void {
   res.end(r.body());
 }
 
-async function sendRaw(res: HttpResponse, r: RawResponse): Promise<void> {
-  res.statusCode = r.status;
-  for (const name in r.headers) res.setHeader(name, r.headers[name]);
-  const body = r.body;
-  if (typeof body === "string") {
-    res.end(body);
-    return;
-  }
+/** Sends a raw response's streamed body (its status and headers are set). */
+async function sendStream(
+  res: HttpResponse,
+  body: ReadableStream<Uint8Array> | ((out: HttpResponse) => Promise<void>),
+): Promise<void> {
   if (typeof body === "function") {
     await body(res);
   } else {

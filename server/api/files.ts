@@ -15,7 +15,7 @@ import { checkCanChown, resolveOwner } from "../files/accounts.ts";
 import { makeDirectory, parsePermissions, removePath } from "../files/dirs.ts";
 import { FileError, goQuote, nonAbsolute } from "../files/errors.ts";
 import { listFiles } from "../files/list.ts";
-import { newBoundary, writeFilesBody } from "../files/read.ts";
+import { newBoundary, smallFilesBody, writeFilesBody } from "../files/read.ts";
 import { writeFiles, type WriteItem } from "../files/write.ts";
 import { isAbsPath } from "../files/paths.ts";
 
@@ -51,7 +51,7 @@ function fileErrorStatus(err: FileError): number {
   return 400;
 }
 
-async function getFiles(req: ApiRequest): Promise<ApiResponse | RawResponse> {
+function getFiles(req: ApiRequest): ApiResponse | RawResponse | Promise<ApiResponse> {
   const { query } = req;
   const action = query.get("action") ?? "";
   switch (action) {
@@ -65,7 +65,8 @@ async function getFiles(req: ApiRequest): Promise<ApiResponse | RawResponse> {
       const onPath = (p: string) => securityWarn(req.user, "pull_file", `Pulling file ${p}`);
       return new RawResponse(
         { "content-type": `multipart/form-data; boundary=${boundary}` },
-        (out) => writeFilesBody(paths, boundary, onPath, out),
+        smallFilesBody(paths, boundary, onPath) ??
+          ((out) => writeFilesBody(paths, boundary, onPath, out)),
       );
     }
     case "list": {
@@ -77,15 +78,19 @@ async function getFiles(req: ApiRequest): Promise<ApiResponse | RawResponse> {
         return badRequest(`itself parameter must be "true" or "false"`);
       }
       if (!isAbsPath(path)) return badRequest(`path must be absolute, got ${goQuote(path)}`);
-      try {
-        return sync(await listFiles(path, pattern, itself === "true"));
-      } catch (e) {
-        if (!(e instanceof FileError)) throw e;
-        return error(fileErrorStatus(e), e.message, e.kind);
-      }
+      return list(path, pattern, itself === "true");
     }
     default:
       return badRequest(`invalid action ${goQuote(action)}`);
+  }
+}
+
+async function list(path: string, pattern: string, itself: boolean): Promise<ApiResponse> {
+  try {
+    return sync(await listFiles(path, pattern, itself));
+  } catch (e) {
+    if (!(e instanceof FileError)) throw e;
+    return error(fileErrorStatus(e), e.message, e.kind);
   }
 }
 

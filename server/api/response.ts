@@ -58,13 +58,18 @@ export class ApiResponse {
 /** A raw response that bypasses the envelope (for streams: files, logs, metrics). */
 export class RawResponse {
   /**
-   * `body` is text (sent with its length), a stream, or a writer that produces the body
-   * straight onto the HTTP response (honouring its back-pressure, and free to set a
-   * header such as Content-Length before its first write; the caller ends it).
+   * `body` is text or bytes (sent at once, with its length), a stream, or a writer that
+   * produces the body straight onto the HTTP response (honouring its back-pressure, and
+   * free to set a header such as Content-Length before its first write; the caller ends
+   * it).
    */
   constructor(
     readonly headers: Record<string, string>,
-    readonly body: string | ReadableStream<Uint8Array> | ((out: HttpResponse) => Promise<void>),
+    readonly body:
+      | string
+      | Uint8Array
+      | ReadableStream<Uint8Array>
+      | ((out: HttpResponse) => Promise<void>),
     readonly status = 200,
   ) {}
 }

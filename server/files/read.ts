@@ -76,6 +76,66 @@ class Framing {
   }
 }
 
+/** Files read whole into one response by {@linkcode smallFilesBody}, in all, at most. */
+const SMALL_BODY_LIMIT = 1024 * 1024;
+
+/**
+ * The whole read response for `paths`, built at once, when every one of them is a small
+ * file (below a chunk, by its stat) or fails: no promise, staging or back-pressure, so a
+ * charm's one-file pull costs least. Null, with nothing read and `onPath` not called,
+ * when a file is large or the files add up to more than {@linkcode SMALL_BODY_LIMIT}:
+ * {@linkcode writeFilesBody} then streams the response.
+ */
+export function smallFilesBody(
+  paths: string[],
+  boundary: string,
+  onPath: (path: string) => void,
+): Uint8Array | null {
+  const sizes: (number | FileError)[] = [];
+  let total = 0;
+  for (const path of paths) {
+    try {
+      const size = regularFileSize(path);
+      if (size >= CHUNK || (total += size) > SMALL_BODY_LIMIT) return null;
+      sizes.push(size);
+    } catch (e) {
+      sizes.push(toFileError(e, path));
+    }
+  }
+  const framing = new Framing(boundary);
+  const results: Result[] = [];
+  const parts: (string | Uint8Array)[] = [];
+  for (let i = 0; i < paths.length; i++) {
+    const path = paths[i];
+    onPath(path);
+    const size = sizes[i];
+    if (size instanceof FileError) {
+      results.push({ path, error: size.toResult() });
+      continue;
+    }
+    try {
+      parts.push(framing.fileHead(path), Deno.readFileSync(path));
+      results.push({ path });
+    } catch (e) {
+      results.push({ path, error: osError("open", path, e).toResult() });
+    }
+  }
+  parts.push(framing.tail(results));
+  let bound = 0;
+  for (const part of parts) bound += typeof part === "string" ? part.length * 3 : part.length;
+  const out = new Uint8Array(bound);
+  let at = 0;
+  for (const part of parts) {
+    if (typeof part === "string") at += encoder.encodeInto(part, out.subarray(at)).written;
+    else {
+      out.set(part, at);
+      at += part.length;
+      releaseBytes(part);
+    }
+  }
+  return out.subarray(0, at);
+}
+
 /** Buffers in flight at once: one being read from disk while others are being sent. */
 const POOL = 3;
 /** Buffers kept between requests, so a small read allocates nothing. */
