@@ -35,7 +35,7 @@ import { metricsRoutes } from "./metrics.ts";
 /** Who may call an endpoint. */
 export type Access = "open" | "user" | "admin" | "metrics";
 
-/** A handler: returns an envelope response, or a raw one for streams. */
+/** A handler: returns an envelope response, or a raw one (files, logs, metrics). */
 export type Handler = (
   req: ApiRequest,
 ) => Promise<ApiResponse | RawResponse> | ApiResponse | RawResponse;

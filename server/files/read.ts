@@ -145,7 +145,8 @@ const MAX_SPARE = 2 * POOL;
 /**
  * Writes the read response for `paths` straight to `out`: a `files` part per readable
  * path, then the `response` part. `onPath` is called as each path is reached (for the
- * security log).
+ * security log). Used when {@linkcode smallFilesBody} declines (a large file, or more
+ * than it gathers), and correct for any paths.
  *
  * Memory is bounded by a small pool of reused buffers ({@linkcode POOL} ×
  * {@linkcode CHUNK} bytes), each returned once the socket is done with it. A file smaller
