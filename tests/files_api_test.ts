@@ -101,7 +101,11 @@ Deno.test("files api: list with Pebble's fields, patterns, itself and errors", a
 Deno.test("files api: read answers Pebble's multipart with per-path errors", async () => {
   await withDaemonAndDir(async (d, dir) => {
     await Deno.writeTextFile(join(dir, "a"), "alpha");
-    const paths = [join(dir, "a"), dir, "/nope/x", "rel"];
+    // A FIFO is never opened (that would wait for a writer, holding the daemon up).
+    const fifo = join(dir, "fifo");
+    const made = await new Deno.Command("mkfifo", { args: [fifo] }).output();
+    assert.ok(made.success, new TextDecoder().decode(made.stderr));
+    const paths = [join(dir, "a"), dir, "/nope/x", "rel", fifo];
     const r = await rawRequest(
       d.socket,
       "GET",
@@ -138,6 +142,10 @@ Deno.test("files api: read answers Pebble's multipart with per-path errors", asy
         {
           path: "rel",
           error: { message: `paths must be absolute, got "rel"`, kind: "generic-file-error" },
+        },
+        {
+          path: fifo,
+          error: { message: `can only read a regular file: "${fifo}"`, kind: "generic-file-error" },
         },
       ],
     });
