@@ -91,15 +91,16 @@ export function smallFilesBody(
   boundary: string,
   onPath: (path: string) => void,
 ): Uint8Array | null {
-  const sizes: (number | FileError)[] = [];
+  /** Each path's stat error, or null for a small regular file. */
+  const statErrors: (FileError | null)[] = [];
   let total = 0;
   for (const path of paths) {
     try {
       const size = regularFileSize(path);
       if (size >= CHUNK || (total += size) > SMALL_BODY_LIMIT) return null;
-      sizes.push(size);
+      statErrors.push(null);
     } catch (e) {
-      sizes.push(toFileError(e, path));
+      statErrors.push(toFileError(e, path));
     }
   }
   const framing = new Framing(boundary);
@@ -108,9 +109,9 @@ export function smallFilesBody(
   for (let i = 0; i < paths.length; i++) {
     const path = paths[i];
     onPath(path);
-    const size = sizes[i];
-    if (size instanceof FileError) {
-      results.push({ path, error: size.toResult() });
+    const statError = statErrors[i];
+    if (statError) {
+      results.push({ path, error: statError.toResult() });
       continue;
     }
     try {
