@@ -6,8 +6,8 @@
  * gathered and written once the current event-loop task is done (`setImmediate`), so a
  * request's log lines are written after its response rather than delaying it (a write to
  * a pipe also wakes its reader, which cost a small upload ~10 % of its time). A message
- * may be a function of the line's time, called only then, so that formatting it waits
- * too. Lines are written at once when 256 are waiting, and when the process exits.
+ * may be a function of the line's time (as an ISO string), called only then, so that
+ * formatting it waits too. Lines are written at once when 256 are waiting, and when the process exits.
  *
  * @module
  */
@@ -15,8 +15,11 @@
 /** Where log lines go; tests and embedders can replace it. */
 export type LogSink = (line: string) => void;
 
-/** A log message, or what makes it from the time of the line (called when it is written). */
-export type LogMessage = string | ((time: Date) => string);
+/**
+ * A log message, or what makes it from the time of the line as `toISOString` spells it
+ * (called when the line is written).
+ */
+export type LogMessage = string | ((iso: string) => string);
 
 const encoder = new TextEncoder();
 /** Waiting lines beyond this are written at once. */
@@ -25,11 +28,21 @@ const MAX_WAITING = 256;
 const waiting: [number, LogMessage][] = [];
 let flushScheduled = false;
 
+let isoTime = NaN;
+let isoText = "";
+
+/** `time` (ms) as an ISO string; the lines of one millisecond (a request's) share it. */
+function isoString(time: number): string {
+  if (time !== isoTime) {
+    isoTime = time;
+    isoText = new Date(time).toISOString();
+  }
+  return isoText;
+}
+
 function line(time: number, message: LogMessage): string {
-  const date = new Date(time);
-  return `${date.toISOString()} [pebble] ${
-    typeof message === "string" ? message : message(date)
-  }\n`;
+  const iso = isoString(time);
+  return `${iso} [pebble] ${typeof message === "string" ? message : message(iso)}\n`;
 }
 
 /** Writes the waiting log lines to standard error now. */

@@ -336,6 +336,59 @@ Deno.test("files api: multipart write, per-file results, and every malformed upl
   });
 });
 
+Deno.test("files api: pushes and pulls are logged as Pebble's security events", async () => {
+  await withDaemonAndDir(async (d, dir) => {
+    const f = join(dir, "logged");
+    const pushed = await rawRequest(
+      d.socket,
+      "POST",
+      "/v1/files",
+      upload([{ path: f }], [[f, "x"]]),
+      MP,
+    );
+    assert.equal(pushed.status, 200);
+    const pulled = await rawRequest(
+      d.socket,
+      "GET",
+      `/v1/files?action=read&path=${encodeURIComponent(f)}`,
+      undefined,
+      { Accept: "multipart/form-data" },
+    );
+    assert.equal(pulled.status, 200);
+    const events = await waitFor(() => {
+      const lines = d.output().split("\n").filter((l) => l.includes(`"type":"security"`));
+      return lines.length >= 2 ? lines : null;
+    }, "two security log lines");
+    const uid = Deno.uid();
+    for (
+      const [line, event, description] of [
+        [events[0], "push_file", `Pushing file ${f}`],
+        [events[1], "pull_file", `Pulling file ${f}`],
+      ]
+    ) {
+      const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) \[pebble\] (\{.*\})$/.exec(line);
+      assert.ok(m, line);
+      const record = JSON.parse(m[2]);
+      assert.deepEqual(record, {
+        type: "security",
+        datetime: `${m[1].slice(0, 19)}Z`,
+        level: "WARN",
+        event: `authz_admin:${uid},${event}`,
+        description,
+        appid: "pebble",
+      });
+      assert.deepEqual(Object.keys(record), [
+        "type",
+        "datetime",
+        "level",
+        "event",
+        "description",
+        "appid",
+      ]);
+    }
+  });
+});
+
 Deno.test("files api: make-dirs and remove report per item", async () => {
   await withDaemonAndDir(async (d, dir) => {
     await Deno.writeTextFile(join(dir, "f"), "");

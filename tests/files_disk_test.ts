@@ -1,5 +1,6 @@
 // The files API's disk call policy (fsyncs, large reads): on the event loop while the disk
-// is quick, on the pool after a slow call, for large fsyncs and while another is in flight.
+// is quick, on the pool after a slow call, for large fsyncs and while another is in flight;
+// and an upload's atomic file written through either path.
 
 import assert from "node:assert/strict";
 import {
@@ -10,6 +11,9 @@ import {
   SYNC_FSYNC_BYTES,
   type Syncable,
 } from "../server/files/disk.ts";
+import { AtomicFile } from "../server/files/write.ts";
+import { join } from "node:path";
+import { tempDir } from "./_tmp.ts";
 
 /** A file whose fsyncs are counted by kind; each synchronous one takes `syncMs` of the clock. */
 class FakeFile implements Syncable {
@@ -124,8 +128,11 @@ Deno.test("fsync policy: a failing fsync is reported and does not leave the pool
     },
     sync: () => Promise.reject(new Error("EIO on pool")),
   };
-  await assert.rejects(policy.fsync(failing, 10), /EIO/);
-  await assert.rejects(policy.fsync(failing, SYNC_FSYNC_BYTES + 1), /EIO on pool/);
+  assert.throws(() => policy.fsync(failing, 10), /EIO/);
+  await assert.rejects(
+    async () => await policy.fsync(failing, SYNC_FSYNC_BYTES + 1),
+    /EIO on pool/,
+  );
   const { file } = setup();
   await policy.fsync(file, 10);
   assert.equal(file.syncCalls, 1);
@@ -148,4 +155,42 @@ Deno.test("disk policy: a read's result comes back from either path; a stalling 
   assert.equal(await read(STALL_MS + 1), 4096);
   assert.equal(await read(0.05), null);
   assert.deepEqual(calls, ["sync", "sync", "pool"]);
+});
+
+Deno.test("atomic file: results and promises from the event loop and the pool alike", async () => {
+  const dir = await tempDir();
+  const KiB = 1024;
+  // A write above a chunk goes to the pool; while it is in flight, the other file's
+  // calls go there too: its buffer's flush (mid-append) and both fsyncs.
+  const big = AtomicFile.create(join(dir, "big"), 0o644);
+  const bigData = new Uint8Array(300 * KiB).fill(1);
+  const bigWritten = big.write(bigData);
+  assert.ok(bigWritten instanceof Promise);
+  const small = AtomicFile.create(join(dir, "small"), 0o600);
+  assert.equal(small.write(new Uint8Array(10).fill(2)), undefined, "buffered at once");
+  const filling = small.write(new Uint8Array(256 * KiB).fill(3));
+  assert.ok(filling instanceof Promise, "the flush waits for the pool");
+  await Promise.all([bigWritten, filling]);
+  const prepared = [big.prepare(null), small.prepare(null)];
+  assert.ok(prepared.every((p) => p instanceof Promise), "files above a chunk fsync on the pool");
+  await Promise.all(prepared);
+  big.commit();
+  small.commit();
+  assert.deepEqual(await Deno.readFile(join(dir, "big")), bigData);
+  const got = await Deno.readFile(join(dir, "small"));
+  assert.equal(got.length, 256 * KiB + 10);
+  assert.deepEqual([got[0], got[9], got[10], got[got.length - 1]], [2, 2, 3, 3]);
+  assert.equal((await Deno.stat(join(dir, "small"))).mode! & 0o777, 0o600);
+
+  // Nothing waits for a small file on a quick disk: written, fsynced and renamed at once.
+  const quick = AtomicFile.create(join(dir, "quick"), 0o644);
+  assert.equal(quick.write(new TextEncoder().encode("now")), undefined);
+  assert.equal(quick.prepare(null), undefined);
+  quick.commit();
+  assert.equal(await Deno.readTextFile(join(dir, "quick")), "now");
+  assert.deepEqual((await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort(), [
+    "big",
+    "quick",
+    "small",
+  ]);
 });

@@ -263,6 +263,31 @@ Deno.test("glob: Go's path.Match syntax", () => {
 
 Deno.test("paths: Go's Clean, Dir, Base and Join", () => {
   assert.equal(cleanPath("/a//b/../c/."), "/a/c");
+  // What Go's path.Clean gives, clean and unclean inputs alike (clean ones skip the loop).
+  const clean: [string, string][] = [
+    ["", "."],
+    [".", "."],
+    ["..", ".."],
+    ["/", "/"],
+    ["//", "/"],
+    ["a/", "a"],
+    ["/a/", "/a"],
+    ["a/.", "a"],
+    ["./a", "a"],
+    ["../a", "../a"],
+    ["/..", "/"],
+    ["/../a", "/a"],
+    ["a//b", "a/b"],
+    ["a/./b", "a/b"],
+    ["a/b/..", "a"],
+    ["/a/b/../..", "/"],
+    ["a/../..", ".."],
+    ["..a", "..a"],
+    [".a/b.", ".a/b."],
+    ["a/..b/c..", "a/..b/c.."],
+    ["/srv/app/config.yaml", "/srv/app/config.yaml"],
+  ];
+  for (const [input, want] of clean) assert.equal(cleanPath(input), want, input);
   assert.equal(dirPath("/a/b"), "/a");
   assert.equal(dirPath("/a/b/"), "/a/b");
   assert.equal(dirPath("/a"), "/");

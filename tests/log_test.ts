@@ -22,7 +22,7 @@ const LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \[pebble\] (.*)$/;
 Deno.test("log: lines wait for the end of the task, in order, then reach stderr", async () => {
   const { stderr } = await stderrOf(`
     logNotice("first");
-    logNotice((t) => "lazy at " + t.toISOString());
+    logNotice((iso) => "lazy at " + iso);
     Deno.stderr.writeSync(new TextEncoder().encode("marker\\n"));
     setTimeout(() => logNotice("after a timer"), 5);
   `);

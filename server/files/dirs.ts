@@ -97,9 +97,11 @@ async function mkdirOne(path: string, perm: number, owner: Owner): Promise<void>
     await Deno.remove(cand).catch(() => {});
     throw e;
   }
-  await syncDir(dirPath(path)).catch((e) => {
+  try {
+    await syncDir(dirPath(path));
+  } catch (e) {
     throw osError("sync", dirPath(path), e);
-  });
+  }
 }
 
 /**

