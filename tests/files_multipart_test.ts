@@ -291,6 +291,14 @@ Deno.test("paths: Go's Clean, Dir, Base and Join", () => {
   assert.equal(dirPath("/a/b"), "/a");
   assert.equal(dirPath("/a/b/"), "/a/b");
   assert.equal(dirPath("/a"), "/");
+  for (
+    const [input, want] of [["", "."], ["a", "."], ["//b", "/"], ["/a//b", "/a"], ["a/../b", "."], [
+      "/a/./b",
+      "/a",
+    ]]
+  ) {
+    assert.equal(dirPath(input), want, input);
+  }
   assert.equal(basePath("/a/b/"), "b");
   assert.equal(basePath("/"), "/");
   assert.equal(joinPath("/a", "b"), "/a/b");

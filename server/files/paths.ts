@@ -31,7 +31,8 @@ export function cleanPath(p: string): string {
 /** Go's `path.Dir`: everything before the last slash, cleaned. */
 export function dirPath(p: string): string {
   const i = p.lastIndexOf("/");
-  return cleanPath(p.slice(0, i + 1));
+  // Clean(p[:i+1]) is Clean(p[:i]) but for the root: a trailing slash is cleaned away.
+  return i <= 0 ? (i === 0 ? "/" : ".") : cleanPath(p.slice(0, i));
 }
 
 /** Go's `path.Base`: the last element, trailing slashes removed. */

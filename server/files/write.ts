@@ -10,7 +10,7 @@
  *
  * The disk steps return a promise only when a call went to the pool (disk.ts), and are
  * awaited only then: a small upload's file is written, fsynced and renamed with no promise
- * (2–4 % faster pushes from a quick client than awaiting every step).
+ * (~1 % faster pushes from a quick client than awaiting every step, within the noise).
  *
  * @module
  */
