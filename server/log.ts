@@ -5,9 +5,11 @@
  * Lines go to standard error in order, but not in the middle of a request: they are
  * gathered and written once the current event-loop task is done (`setImmediate`), so a
  * request's log lines are written after its response rather than delaying it (a write to
- * a pipe also wakes its reader, which cost a small upload ~10 % of its time). A message
- * may be a function of the line's time (as an ISO string), called only then, so that
- * formatting it waits too. Lines are written at once when 256 are waiting, and when the process exits.
+ * a pipe also wakes its reader, which cost a small upload ~10 % of its time). They are
+ * not held longer: a script that reads the log after a response finds the request's
+ * lines there, as with Pebble. A message may be a function of the line's time (as an ISO
+ * string), called only then, so that formatting it waits too. Lines are written at once
+ * when 256 are waiting, when the process exits, and when it dies of an uncaught error.
  *
  * @module
  */
@@ -61,6 +63,9 @@ export function flushLog(): void {
 }
 
 globalThis.addEventListener("unload", flushLog);
+// Not prevented: the process still dies of the error, with what it logged written first.
+globalThis.addEventListener("error", flushLog);
+globalThis.addEventListener("unhandledrejection", flushLog);
 
 /** The sink lines go to, or null for standard error (lines wait, see above). */
 let sink: LogSink | null = null;

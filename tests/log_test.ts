@@ -69,3 +69,16 @@ Deno.test("log: flushLog writes at once; many waiting lines are written without 
   const numbered = lines.filter((l) => LINE.test(l)).slice(1).map((l) => LINE.exec(l)![1]);
   assert.deepEqual(numbered, Array.from({ length: 300 }, (_, i) => "n" + i));
 });
+
+Deno.test("log: lines logged just before an uncaught error are written", async () => {
+  for (const crash of ['throw new Error("boom")', 'Promise.reject(new Error("boom"))']) {
+    const { stderr, code } = await stderrOf(`
+      setTimeout(() => {
+        logNotice("last words");
+        ${crash};
+      }, 1);
+    `);
+    assert.notEqual(code, 0, crash);
+    assert.equal(LINE.exec(stderr.split("\n")[0])?.[1], "last words", `${crash}: ${stderr}`);
+  }
+});
