@@ -224,3 +224,15 @@ export async function curlAsNobody(
   const out = await new Deno.Command("setpriv", { args, stdout: "piped" }).output();
   return new TextDecoder().decode(out.stdout);
 }
+
+/** The files process `pid` has open under `dir` (a deleted one ends in " (deleted)"). */
+export function openFilesUnder(pid: number, dir: string): string[] {
+  const open = [];
+  for (const e of Deno.readDirSync(`/proc/${pid}/fd`)) {
+    try {
+      const target = Deno.readLinkSync(`/proc/${pid}/fd/${e.name}`);
+      if (target.startsWith(dir)) open.push(target);
+    } catch { /* closed meanwhile */ }
+  }
+  return open;
+}

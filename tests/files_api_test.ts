@@ -5,7 +5,13 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type DaemonProcess, rawRequest, waitFor, withDaemonAndDir } from "./_helpers.ts";
+import {
+  type DaemonProcess,
+  openFilesUnder,
+  rawRequest,
+  waitFor,
+  withDaemonAndDir,
+} from "./_helpers.ts";
 import { MultipartReader } from "../client/_multipart.ts";
 
 const B = "0123456789abcdef0123456789abcdef";
@@ -504,6 +510,7 @@ Deno.test("files api: an upload cut off midway keeps the old file and leaves no 
     conn.close(); // ...and the client goes away.
     await waitFor(async () => (await names(dir)).length === 1, "the temp file to go");
     assert.deepEqual(await names(dir), ["data"]);
+    await waitFor(() => openFilesUnder(d.proc.pid, dir).length === 0, "the temp file closed");
     assert.equal(await Deno.readTextFile(path), "old content");
     // The daemon is still fine.
     const r = await rawRequest(

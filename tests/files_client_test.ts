@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { APIError, MultiPushPullError, PathError } from "../mod.ts";
-import { IS_ROOT, withDaemonAndDir } from "./_helpers.ts";
+import { IS_ROOT, openFilesUnder, waitFor, withDaemonAndDir } from "./_helpers.ts";
 
 async function text(stream: ReadableStream<string>): Promise<string> {
   let s = "";
@@ -211,7 +211,7 @@ function rss(pid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
 }
 
-Deno.test("files client: a pull abandoned midway leaves the daemon serving", async () => {
+Deno.test("files client: a pull abandoned midway leaves the daemon serving, the file closed", async () => {
   await withDaemonAndDir(async (d, dir) => {
     const path = join(dir, "big");
     const data = new Uint8Array(16 * 1024 * 1024).map((_, i) => (i * 13) & 0xff);
@@ -220,7 +220,9 @@ Deno.test("files client: a pull abandoned midway leaves the daemon serving", asy
       const reader = (await d.client.pull(path, { encoding: null })).getReader();
       const first = await reader.read();
       assert.ok(first.value && first.value.length > 0);
+      assert.deepEqual(openFilesUnder(d.proc.pid, dir), [path], "read while it is pulled");
       await reader.cancel(); // the client goes away with most of the file unread
+      await waitFor(() => openFilesUnder(d.proc.pid, dir).length === 0, "the file closed");
     }
     assert.deepEqual(await bytes(await d.client.pull(path, { encoding: null })), data);
   });
