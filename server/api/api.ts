@@ -20,6 +20,7 @@ import type { ApiDeps, ApiRequest, User } from "./context.ts";
 import { formatDuration } from "../../plan/duration.ts";
 import { logNotice } from "../log.ts";
 import { concatBytes } from "../../client/_bytes.ts";
+import { decodeFirstValue } from "../go_json.ts";
 import { changeRoutes } from "./changes.ts";
 import { planRoutes } from "./plan.ts";
 import { systemRoutes } from "./system.ts";
@@ -332,10 +333,8 @@ async function readJson(req: HttpRequest): Promise<unknown> {
     }
     chunks.push(chunk);
   }
-  const text = new TextDecoder().decode(concatBytes(chunks));
-  if (text.trim() === "") throw new ApiError(error(400, "cannot decode request body: EOF"));
   try {
-    return JSON.parse(text);
+    return decodeFirstValue(concatBytes(chunks));
   } catch (e) {
     throw new ApiError(error(400, `cannot decode request body: ${(e as Error).message}`));
   }

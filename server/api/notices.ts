@@ -5,6 +5,7 @@
  * @module
  */
 
+import { decodeFirstValue } from "../go_json.ts";
 import type { ApiRequest } from "./context.ts";
 import { MAX_JSON_BODY, type Route } from "./api.ts";
 import { commaList } from "./context.ts";
@@ -236,9 +237,7 @@ async function readBody(req: ApiRequest): Promise<string> {
     all.set(c, at);
     at += c.length;
   }
-  const text = new TextDecoder().decode(all);
-  if (text.trim() === "") throw new ApiError(badRequest("cannot decode request body: EOF"));
-  return text;
+  return new TextDecoder().decode(all);
 }
 
 function tooLarge(): ApiError {
@@ -276,22 +275,10 @@ function valueEnd(text: string, i: number): number {
 
 /**
  * Parses the first JSON value of `text` as Go's json.Decoder does: what follows it is
- * left unread.
+ * left unread, and a syntax error reads as Go's.
  */
 export function parseFirstJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    let i = 0;
-    while (isSpace(text[i])) i++;
-    const end = valueEnd(text, i);
-    if (end >= text.length) throw e;
-    try {
-      return JSON.parse(text.slice(0, end));
-    } catch {
-      throw e;
-    }
-  }
+  return decodeFirstValue(new TextEncoder().encode(text));
 }
 
 /**

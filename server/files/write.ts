@@ -21,8 +21,7 @@ import { errnoOf, FileError, goQuote, nonAbsolute, osError } from "./errors.ts";
 import { makeDirectory, parsePermissions } from "./dirs.ts";
 import { fsync, type MaybePromise, SYNC_WRITE_BYTES, syncDir, writeChunk } from "./disk.ts";
 import { basePath, dirPath, isAbsPath } from "./paths.ts";
-
-const utf8 = new TextDecoder();
+import { decodeFirstValue } from "../go_json.ts";
 
 /** Bytes gathered before each write to the temporary file: the most that the disk policy
  * (disk.ts) writes on the event loop. */
@@ -283,7 +282,7 @@ export async function writeFiles(
     let meta: unknown;
     try {
       const raw = await reader.readAll(options.maxMetadataBytes ?? 16 * 1024 * 1024);
-      meta = JSON.parse(utf8.decode(raw));
+      meta = decodeFirstValue(raw);
     } catch (e) {
       return { badRequest: `cannot decode request metadata: ${multipartText(e)}` };
     }
