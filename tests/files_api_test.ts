@@ -395,6 +395,37 @@ Deno.test("files api: pushes and pulls are logged as Pebble's security events", 
   });
 });
 
+Deno.test("files api: Go's query and JSON decoding rules", async () => {
+  await withDaemonAndDir(async (d, dir) => {
+    // Go drops a query pair holding a ";" (and one it cannot unescape) without a word.
+    let r = await rawRequest(d.socket, "GET", `/v1/files?action=list;path=${dir}`);
+    assert.equal((r.json.result as { message: string }).message, 'invalid action ""');
+    r = await rawRequest(d.socket, "GET", `/v1/files?action=list&path=${dir}%zz`);
+    assert.equal((r.json.result as { message: string }).message, "must specify path");
+    // A body of the wrong JSON type names Pebble's payload struct, as Go's decoder does.
+    r = await postJson(d, []);
+    assert.equal(
+      (r.json.result as { message: string }).message,
+      "cannot decode request body: json: cannot unmarshal array into Go value of type " +
+        'struct { Action string "json:\\"action\\""; Dirs []daemon.makeDirsItem ' +
+        '"json:\\"dirs\\""; Paths []daemon.removePathsItem "json:\\"paths\\"" }',
+    );
+    r = await rawRequest(
+      d.socket,
+      "POST",
+      "/v1/files",
+      `--${B}\r\nContent-Disposition: form-data; name="request"\r\n\r\n[]\r\n--${B}--\r\n`,
+      MP,
+    );
+    assert.equal(
+      (r.json.result as { message: string }).message,
+      "cannot decode request metadata: json: cannot unmarshal array into Go value of type " +
+        'struct { Action string "json:\\"action\\""; Files []daemon.writeFilesItem ' +
+        '"json:\\"files\\"" }',
+    );
+  });
+});
+
 Deno.test("files api: make-dirs and remove report per item", async () => {
   await withDaemonAndDir(async (d, dir) => {
     await Deno.writeTextFile(join(dir, "f"), "");

@@ -127,15 +127,17 @@ function allowed(access: Access, user: User | null, conn: ConnInfo): boolean {
 }
 
 /** A `%` not followed by two hex digits: what makes Go's query parsing fail. */
-const BAD_ESCAPE = /%(?![0-9A-Fa-f]{2})/;
+/** What makes Go's query parser drop a pair: a bad escape, or a `;` (Go 1.17 and later). */
+const DROPPED_PAIR = /%(?![0-9A-Fa-f]{2})|;/;
 
 /**
- * The query without the pairs Go cannot unescape: Pebble reads `r.URL.Query()`, which
- * drops them silently (so `path=%zz` is as if no path was given).
+ * The query without the pairs Go refuses: Pebble reads `r.URL.Query()`, which drops them
+ * silently (so `path=%zz` is as if no path was given, and `action=list;path=/` as if
+ * neither was).
  */
 function goQuery(query: string): string {
-  if (!BAD_ESCAPE.test(query)) return query;
-  return query.split("&").filter((p) => !BAD_ESCAPE.test(p)).join("&");
+  if (!DROPPED_PAIR.test(query)) return query;
+  return query.split("&").filter((p) => !DROPPED_PAIR.test(p)).join("&");
 }
 
 const UNLOGGED = new Set(["/v1/system-info", "/v1/health"]);

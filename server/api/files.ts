@@ -107,7 +107,7 @@ async function postFiles(req: ApiRequest): Promise<ApiResponse> {
       const outcome = await writeFiles(req.body(), boundary, {
         onPath: (p) => securityWarn(req.user, "push_file", `Pushing file ${p}`),
         decodeMetadata: (v) => {
-          const d = decodeFields(v, "", { action: "string" });
+          const d = decodeFields(v, "", { action: "string" }, METADATA_TYPE);
           if (typeof d === "string") return `cannot decode request metadata: ${d}`;
           const files = decodeItems(v, "files", "writeFilesItem", WRITE_ITEM);
           if (typeof files === "string") return `cannot decode request metadata: ${files}`;
@@ -119,7 +119,7 @@ async function postFiles(req: ApiRequest): Promise<ApiResponse> {
     }
     case "application/json": {
       const body = await req.json();
-      const top = decodeFields(body, "", { action: "string" });
+      const top = decodeFields(body, "", { action: "string" }, JSON_BODY_TYPE);
       if (typeof top === "string") return badRequest(`cannot decode request body: ${top}`);
       const action = String(top.action ?? "");
       switch (action) {
@@ -219,10 +219,23 @@ function fits(v: unknown, t: GoType): boolean {
   return typeof v === "number" && Number.isInteger(v) && Math.abs(v) <= Number.MAX_SAFE_INTEGER;
 }
 
-function decodeFields(v: unknown, where: string, spec: Record<string, GoType>): Item | string {
+/** Go's name of the anonymous struct of the JSON body of `POST /v1/files`. */
+const JSON_BODY_TYPE = 'struct { Action string "json:\\"action\\""; ' +
+  'Dirs []daemon.makeDirsItem "json:\\"dirs\\""; Paths []daemon.removePathsItem "json:\\"paths\\"" }';
+/** Go's name of the anonymous struct of an upload's metadata. */
+const METADATA_TYPE = 'struct { Action string "json:\\"action\\""; ' +
+  'Files []daemon.writeFilesItem "json:\\"files\\"" }';
+
+/** The fields of a struct value `v` (of Go type `goType`, named in errors) checked by `spec`. */
+function decodeFields(
+  v: unknown,
+  where: string,
+  spec: Record<string, GoType>,
+  goType = "struct",
+): Item | string {
   if (v === null) return {};
   if (typeof v !== "object" || Array.isArray(v)) {
-    return `json: cannot unmarshal ${jsonKind(v)} into Go value of type struct`;
+    return `json: cannot unmarshal ${jsonKind(v)} into Go value of type ${goType}`;
   }
   const obj = v as Item;
   for (const [key, type] of Object.entries(spec)) {
