@@ -10,9 +10,18 @@ export class MultipartError extends Error {
   override name = "MultipartError";
   /** `"EOF"` or `"unexpected EOF"` when the body ended early, else undefined. */
   readonly eof?: "EOF" | "unexpected EOF";
+  /** A part's malformed headers: Go reports these as they are, not as NextPart's. */
+  header = false;
   constructor(message: string, eof?: "EOF" | "unexpected EOF") {
     super(message);
     if (eof) this.eof = eof;
+  }
+
+  /** A malformed part header, in Go's (textproto's) words. */
+  static header(message: string): MultipartError {
+    const e = new MultipartError(message);
+    e.header = true;
+    return e;
   }
 }
 
@@ -59,8 +68,11 @@ export interface MultipartReaderOptions {
  */
 export class MultipartReader {
   readonly #source: AsyncIterator<Uint8Array>;
-  readonly #delim: Uint8Array; // "\r\n--boundary"
-  readonly #shift: Uint8Array | Uint16Array;
+  /** `\r\n--boundary`, or `\n--boundary` once the first boundary line ends in a bare LF. */
+  #delim: Uint8Array;
+  #shift: Uint8Array | Uint16Array;
+  /** Whether the last line `#line` read ended in a bare LF. */
+  #bareLF = false;
   readonly #dashBoundary: string;
   readonly #maxHeaderBytes: number;
   readonly #release: boolean;
@@ -145,7 +157,8 @@ export class MultipartReader {
     for (;;) {
       const nl = this.#buf.indexOf(LF, from);
       if (nl >= 0) {
-        const end = nl > 0 && this.#buf[nl - 1] === CR ? nl - 1 : nl;
+        this.#bareLF = nl === 0 || this.#buf[nl - 1] !== CR;
+        const end = this.#bareLF ? nl : nl - 1;
         const line = latin1Text(this.#buf.subarray(0, end));
         this.#buf = this.#buf.subarray(nl + 1);
         return line;
@@ -166,10 +179,17 @@ export class MultipartReader {
       while ((await this.read()) !== null) { /* skip the rest of the part */ }
     }
     if (this.#state === "start") {
-      // Skip the preamble up to the first boundary line.
+      // Skip the preamble up to the first boundary line (blanks may follow a boundary).
       for (;;) {
-        const line = (await this.#line(this.#maxHeaderBytes)).trimEnd();
-        if (line === this.#dashBoundary) break;
+        const line = (await this.#line(this.#maxHeaderBytes)).replace(/[ \t]+$/, "");
+        if (line === this.#dashBoundary) {
+          // Lines that end in a bare LF: the delimiters will too (Go allows this).
+          if (this.#bareLF) {
+            this.#delim = this.#delim.subarray(1);
+            this.#shift = shiftTable(this.#delim);
+          }
+          break;
+        }
         if (line === `${this.#dashBoundary}--`) {
           this.#state = "done";
           return null;
@@ -231,8 +251,18 @@ export class MultipartReader {
         headers.set(last, `${headers.get(last)} ${line.trim()}`);
         continue;
       }
+      if (last === undefined && (line[0] === " " || line[0] === "\t")) {
+        throw MultipartError.header(`malformed MIME header initial line: ${JSON.stringify(line)}`);
+      }
       const colon = line.indexOf(":");
-      if (colon <= 0) throw new MultipartError(`malformed MIME header line: ${line}`);
+      if (colon < 0) {
+        throw MultipartError.header(
+          `malformed MIME header: missing colon: ${JSON.stringify(line)}`,
+        );
+      }
+      if (colon === 0) {
+        throw MultipartError.header(`malformed MIME header line: ${JSON.stringify(line)}`);
+      }
       const key = line.slice(0, colon).trim().toLowerCase();
       if (!headers.has(key)) headers.set(key, line.slice(colon + 1).trim());
       last = key;
@@ -416,7 +446,7 @@ function scanDelim(
   }
   // A delimiter that starts in the last bytes may continue in later input.
   for (let p = Math.max(i, len - last); p < len; p++) {
-    if (buf[p] !== CR) continue;
+    if (buf[p] !== delim[0]) continue;
     let j = 1;
     while (p + j < len && buf[p + j] === delim[j]) j++;
     if (p + j === len) return { at: -1, safe: eof ? len : p };

@@ -423,6 +423,28 @@ Deno.test("files api: Go's query and JSON decoding rules", async () => {
         'struct { Action string "json:\\"action\\""; Files []daemon.writeFilesItem ' +
         '"json:\\"files\\"" }',
     );
+    // Lines may end in a bare LF, as Go's multipart reader allows; a bad part header is
+    // reported in Go's words.
+    const f = join(dir, "lf");
+    const lf = upload([{ path: f }], [[f, "line\r\nend"]]).replaceAll(`\r\n--${B}`, `\n--${B}`)
+      .replaceAll(`--${B}\r\n`, `--${B}\n`).replaceAll(`"\r\n\r\n`, `"\n\n`).replace(
+        `--${B}--\r\n`,
+        `--${B}--\n`,
+      );
+    r = await rawRequest(d.socket, "POST", "/v1/files", lf, MP);
+    assert.deepEqual(r.json.result, [{ path: f }], r.text);
+    assert.equal(await Deno.readTextFile(f), "line\r\nend");
+    r = await rawRequest(
+      d.socket,
+      "POST",
+      "/v1/files",
+      upload([{ path: f }], []).replace(`--${B}--`, `--${B}\r\nnot a header\r\n\r\nx\r\n--${B}--`),
+      MP,
+    );
+    assert.equal(
+      (r.json.result as { message: string }).message,
+      'cannot read file part 0: malformed MIME header: missing colon: "not a header"',
+    );
   });
 });
 

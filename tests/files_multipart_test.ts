@@ -236,15 +236,47 @@ Deno.test("multipart: media types parse as Go's mime package does", () => {
   }
 });
 
-Deno.test("multipart: header lines ending in a bare LF are read as Go reads them", async () => {
-  const text =
+Deno.test("multipart: lines ending in a bare LF are read as Go reads them", async () => {
+  // A first boundary line ending in a bare LF makes LF the line end of every delimiter.
+  const lf = `--${B}\nContent-Disposition: form-data; name="a"\n\nbody\n--${B}\n` +
+    `Content-Disposition: form-data; name="b"\n\nsecond\n--${B}--\n`;
+  for (const cut of [[lf.length], [3], [lf.indexOf("body") + 5], [lf.length - 3]]) {
+    const r = new MultipartReader(split(new TextEncoder().encode(lf), cut), B);
+    assert.equal((await r.nextPart())?.name, "a");
+    assert.equal(new TextDecoder().decode(await r.readAll(100)), "body", `cut at ${cut}`);
+    assert.equal((await r.nextPart())?.name, "b");
+    assert.equal(new TextDecoder().decode(await r.readAll(100)), "second");
+    assert.equal(await r.nextPart(), null);
+  }
+  // Mixed: the CR before a later delimiter is then content, as Go has it. (Go also refuses
+  // the closing "--B--\r\n" in that mode; we take it as the end.)
+  const mixed =
     `--${B}\nContent-Disposition: form-data; name="a"\nX-Other: 1\r\n\r\nbody\r\n--${B}--\r\n`;
-  const r = new MultipartReader(split(new TextEncoder().encode(text), [text.length]), B);
+  const r = new MultipartReader(split(new TextEncoder().encode(mixed), [mixed.length]), B);
   const part = await r.nextPart();
   assert.equal(part?.name, "a");
   assert.equal(part?.headers.get("x-other"), "1");
-  assert.equal(new TextDecoder().decode(await r.readAll(100)), "body");
+  assert.equal(new TextDecoder().decode(await r.readAll(100)), "body\r");
   assert.equal(await r.nextPart(), null);
+});
+
+Deno.test("multipart: malformed part headers are reported in Go's words", async () => {
+  const cases: [string, string][] = [
+    ["not a header", 'malformed MIME header: missing colon: "not a header"'],
+    [" bad initial: x", 'malformed MIME header initial line: " bad initial: x"'],
+    [":novalue", 'malformed MIME header line: ":novalue"'],
+  ];
+  for (const [line, want] of cases) {
+    for (const eol of ["\r\n", "\n"]) {
+      const text = `--${B}${eol}${line}${eol}${eol}body${eol}--${B}--${eol}`;
+      const r = new MultipartReader(split(new TextEncoder().encode(text), [text.length]), B);
+      await assert.rejects(async () => await r.nextPart(), (e: MultipartError) => {
+        assert.equal(e.message, want);
+        assert.ok(e.header, "reported as a header error");
+        return true;
+      });
+    }
+  }
 });
 
 Deno.test("glob: Go's path.Match syntax", () => {

@@ -253,6 +253,7 @@ export interface WriteFilesOptions {
 function multipartText(e: unknown): string {
   if (e instanceof MultipartError) {
     if (e.eof) return `multipart: NextPart: ${e.eof}`;
+    if (e.header) return e.message;
     return e.message.startsWith("multipart:") ? e.message : `multipart: NextPart: ${e.message}`;
   }
   return (e as Error)?.message ?? String(e);
