@@ -73,6 +73,8 @@ export class MultipartReader {
   #shift: Uint8Array | Uint16Array;
   /** Whether the last line `#line` read ended in a bare LF. */
   #bareLF = false;
+  /** Whether it ended at the end of the input instead. */
+  #atEnd = false;
   readonly #dashBoundary: string;
   readonly #maxHeaderBytes: number;
   readonly #release: boolean;
@@ -151,9 +153,13 @@ export class MultipartReader {
     return new MultipartError(kind, kind);
   }
 
-  /** Reads one line (without its line ending), or throws at the end of input. */
-  async #line(limit: number): Promise<string> {
+  /**
+   * Reads one line (without its line ending, noted in `#bareLF`), or throws at the end of
+   * input; with `orEnd`, what is left at the end of input is the last line (`#atEnd`).
+   */
+  async #line(limit: number, orEnd = false): Promise<string> {
     let from = 0;
+    this.#atEnd = false;
     for (;;) {
       const nl = this.#buf.indexOf(LF, from);
       if (nl >= 0) {
@@ -165,7 +171,13 @@ export class MultipartReader {
       }
       from = this.#buf.length;
       if (from > limit) throw new MultipartError("multipart: header line too long");
-      if (!(await this.#fill())) throw this.#eofError();
+      if (!(await this.#fill())) {
+        if (!orEnd) throw this.#eofError();
+        this.#atEnd = true;
+        const line = latin1Text(this.#buf);
+        this.#buf = EMPTY;
+        return line;
+      }
     }
   }
 
@@ -196,15 +208,23 @@ export class MultipartReader {
         }
       }
     } else {
-      // Right after a delimiter: "--" closes the body, else the rest of the line is blank.
-      while (this.#buf.length < 2 && await this.#fill()) { /* need two bytes */ }
-      if (this.#buf.length >= 2 && this.#buf[0] === 45 && this.#buf[1] === 45) {
+      // Right after a delimiter: blanks and the body's line end (that of its first boundary
+      // line) start the next part; "--" first closes the body, also at the end of input.
+      const rest = await this.#line(this.#maxHeaderBytes, true);
+      const blank = rest.replace(/[ \t]+$/, "");
+      const lineEnd = !this.#atEnd && this.#bareLF === (this.#delim[0] === LF);
+      if (blank === "--" && (lineEnd || this.#atEnd)) {
         this.#state = "done";
         return null;
       }
-      const rest = await this.#line(this.#maxHeaderBytes);
-      if (rest.trim() !== "") {
-        throw new MultipartError(`multipart: unexpected line after boundary: ${rest}`);
+      if (blank !== "" || !lineEnd) {
+        if (this.#atEnd) throw new MultipartError("EOF", "EOF");
+        const end = this.#bareLF ? "\n" : "\r\n";
+        throw new MultipartError(
+          `multipart: expecting a new Part; got line ${
+            JSON.stringify(`${this.#dashBoundary}${rest}${end}`)
+          }`,
+        );
       }
     }
     const part = this.#headersNow() ?? await this.#headers();

@@ -248,8 +248,8 @@ Deno.test("multipart: lines ending in a bare LF are read as Go reads them", asyn
     assert.equal(new TextDecoder().decode(await r.readAll(100)), "second");
     assert.equal(await r.nextPart(), null);
   }
-  // Mixed: the CR before a later delimiter is then content, as Go has it. (Go also refuses
-  // the closing "--B--\r\n" in that mode; we take it as the end.)
+  // Mixed: the CR before a later delimiter is then content, and a closing line in CRLF
+  // is refused, as Go has it.
   const mixed =
     `--${B}\nContent-Disposition: form-data; name="a"\nX-Other: 1\r\n\r\nbody\r\n--${B}--\r\n`;
   const r = new MultipartReader(split(new TextEncoder().encode(mixed), [mixed.length]), B);
@@ -257,7 +257,39 @@ Deno.test("multipart: lines ending in a bare LF are read as Go reads them", asyn
   assert.equal(part?.name, "a");
   assert.equal(part?.headers.get("x-other"), "1");
   assert.equal(new TextDecoder().decode(await r.readAll(100)), "body\r");
-  assert.equal(await r.nextPart(), null);
+  await assert.rejects(
+    async () => await r.nextPart(),
+    new MultipartError(`multipart: expecting a new Part; got line "--${B}--\\r\\n"`),
+  );
+});
+
+Deno.test("multipart: the line after a delimiter is checked as Go checks it", async () => {
+  const h = 'Content-Disposition: form-data; name="a"';
+  const start = `--${B}\r\n${h}\r\n\r\nbody\r\n--${B}`;
+  const cases: [string, string[]][] = [
+    ["--", ["body", "end"]], // the input ends right after the closing "--"
+    ["--  \r\n", ["body", "end"]],
+    ["--\r\nepilogue", ["body", "end"]],
+    [` \t\r\n${h}\r\n\r\nx\r\n--${B}--\r\n`, ["body", "x", "end"]],
+    ["--\n", ["body", `multipart: expecting a new Part; got line "--${B}--\\n"`]],
+    [`\n${h}\r\n\r\nx`, ["body", `multipart: expecting a new Part; got line "--${B}\\n"`]],
+    [" x\r\n", ["body", `multipart: expecting a new Part; got line "--${B} x\\r\\n"`]],
+    ["", ["body", "EOF"]],
+  ];
+  for (const [tail, want] of cases) {
+    const text = start + tail;
+    for (const cut of [[text.length], [1], [7]]) {
+      const r = new MultipartReader(split(new TextEncoder().encode(text), cut), B);
+      const got: string[] = [];
+      try {
+        while (await r.nextPart()) got.push(new TextDecoder().decode(await r.readAll(100)));
+        got.push("end");
+      } catch (e) {
+        got.push((e as MultipartError).message);
+      }
+      assert.deepEqual(got, want, JSON.stringify(tail) + ` cut ${cut}`);
+    }
+  }
 });
 
 Deno.test("multipart: malformed part headers are reported in Go's words", async () => {
