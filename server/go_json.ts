@@ -21,10 +21,17 @@ export class GoJsonError extends Error {
 /**
  * The first JSON value in `bytes`, decoded. Throws {@linkcode GoJsonError} with the text
  * Go's `json.Decoder.Decode` gives for the same bytes when they hold no complete value.
+ * A body that is one whole value is parsed at once (the scan runs only for the others);
+ * Go would refuse one nested deeper than 10000 levels, which this takes.
  */
 export function decodeFirstValue(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(utf8.decode(bytes));
+  } catch {
+    // Not one whole value: read it as Go does.
+  }
   const end = firstValueEnd(bytes);
-  return JSON.parse(utf8.decode(end === bytes.length ? bytes : bytes.subarray(0, end)));
+  return JSON.parse(utf8.decode(bytes.subarray(0, end)));
 }
 
 const isSpace = (c: number) => c === 32 || c === 9 || c === 10 || c === 13;
