@@ -12,6 +12,8 @@ export class MultipartError extends Error {
   readonly eof?: "EOF" | "unexpected EOF";
   /** A part's malformed headers: Go reports these as they are, not as NextPart's. */
   header = false;
+  /** From `readAll` when the input ended inside the part: what it had read of it. */
+  partial?: Uint8Array;
   constructor(message: string, eof?: "EOF" | "unexpected EOF") {
     super(message);
     if (eof) this.eof = eof;
@@ -143,14 +145,12 @@ export class MultipartReader {
     return true;
   }
 
-  /** Go reports a body cut at a line end as "EOF", anything else as "unexpected EOF". */
-  #eofError(inBody = false): MultipartError {
-    const b = this.#buf;
-    const clean = inBody
-      ? b.length > 0 && b[b.length - 1] === LF
-      : b.length === 0 || b[b.length - 1] === LF;
-    const kind = clean ? "EOF" : "unexpected EOF";
-    return new MultipartError(kind, kind);
+  /**
+   * The input ended too soon: Go's NextPart then says "multipart: NextPart: EOF" (after
+   * a part's content was cut, the next NextPart does), whatever byte came last.
+   */
+  #eofError(): MultipartError {
+    return new MultipartError("EOF", "EOF");
   }
 
   /**
@@ -228,7 +228,9 @@ export class MultipartReader {
       }
     }
     const part = this.#headersNow() ?? await this.#headers();
-    this.#state = "body";
+    // The input ended inside a part's headers: Go's NextPart then reports the end of the
+    // parts (a bare io.EOF), as if the body had closed there.
+    this.#state = part ? "body" : "done";
     return part;
   }
 
@@ -250,11 +252,13 @@ export class MultipartReader {
     return this.#part(lines);
   }
 
-  async #headers(): Promise<MultipartPart> {
+  /** Reads the part's headers line by line; null when the input ends among them. */
+  async #headers(): Promise<MultipartPart | null> {
     const lines: string[] = [];
     let total = 0;
     for (;;) {
-      const line = await this.#line(this.#maxHeaderBytes - total);
+      const line = await this.#line(this.#maxHeaderBytes - total, true);
+      if (this.#atEnd) return null;
       total += line.length + 2;
       if (total > this.#maxHeaderBytes) throw new MultipartError("multipart: headers too large");
       if (line === "") return this.#part(lines);
@@ -326,7 +330,7 @@ export class MultipartReader {
         if (this.#buf.length > 0 && scanDelim(this.#buf, delim, true, this.#shift).at >= 0) {
           continue;
         }
-        throw this.#eofError(true);
+        throw this.#eofError();
       }
     }
   }
@@ -345,11 +349,16 @@ export class MultipartReader {
     }
     const chunks: Uint8Array[] = [];
     let size = 0;
-    for (let c = await this.read(); c !== null; c = await this.read()) {
-      size += c.length;
-      if (size > limit) throw new MultipartError(`multipart: part larger than ${limit} bytes`);
-      // A copy: a Buffer's slice() is a view, and the source chunk may be released.
-      chunks.push(new Uint8Array(c));
+    try {
+      for (let c = await this.read(); c !== null; c = await this.read()) {
+        size += c.length;
+        if (size > limit) throw new MultipartError(`multipart: part larger than ${limit} bytes`);
+        // A copy: a Buffer's slice() is a view, and the source chunk may be released.
+        chunks.push(new Uint8Array(c));
+      }
+    } catch (e) {
+      if (e instanceof MultipartError && e.eof) e.partial = concatBytes(chunks);
+      throw e;
     }
     return concatBytes(chunks);
   }

@@ -286,12 +286,36 @@ Deno.test("files api: multipart write, per-file results, and every malformed upl
     );
     assert.equal(await Deno.readTextFile(f2), "2");
 
-    // Malformed uploads: 400, and nothing written, not even the parts before the fault.
+    // Malformed uploads: 400. As in Pebble, the files of the parts before the fault stay
+    // written, the part at fault writes nothing, and no temporary file is left.
+    r = await rawRequest(
+      d.socket,
+      "POST",
+      "/v1/files",
+      upload([{ path: f1 }, { path: f2 }], [[f1, "new"], [join(dir, "other"), "X"]]),
+      MP,
+    );
+    assert.deepEqual([r.status, (r.json.result as { message: string }).message], [
+      400,
+      `no metadata for path "${join(dir, "other")}"`,
+    ]);
+    assert.equal(await Deno.readTextFile(f1), "new");
+    assert.deepEqual(await names(dir), ["one", "two"]);
+    r = await rawRequest(
+      d.socket,
+      "POST",
+      "/v1/files",
+      upload([{ path: f2 }, { path: f1 }], [[f2, "written"], [f1, "cut off"]]).slice(0, -40),
+      MP,
+    );
+    assert.deepEqual([r.status, (r.json.result as { message: string }).message], [
+      400,
+      "cannot read file part 2: multipart: NextPart: EOF",
+    ]);
+    assert.equal(await Deno.readTextFile(f2), "written");
+    assert.equal(await Deno.readTextFile(f1), "new", "the part cut off writes nothing");
+    assert.deepEqual(await names(dir), ["one", "two"]);
     const cases: [string, string][] = [
-      [
-        upload([{ path: f1 }, { path: f2 }], [[f1, "X"], [join(dir, "other"), "X"]]),
-        `no metadata for path "${join(dir, "other")}"`,
-      ],
       [
         upload([{ path: f1 }], [[f1, "X"]]).replace('name="files"', 'name="file"'),
         `field name must be "files", got "file"`,
@@ -306,7 +330,7 @@ Deno.test("files api: multipart write, per-file results, and every malformed upl
       ],
       [
         upload([{ path: f1 }], [[f1, "X"]]).slice(0, -40),
-        "cannot read file part 1: multipart: NextPart: unexpected EOF",
+        "cannot read file part 1: multipart: NextPart: EOF",
       ],
       [upload([], []), "must specify one or more files"],
       [

@@ -170,15 +170,28 @@ Deno.test("multipart: cancel after the closing boundary lets the source end by i
   assert.deepEqual(c.state, { returned: true, ended: false });
 });
 
-Deno.test("multipart: a missing closing boundary and a cut body are errors", async () => {
+Deno.test("multipart: a body cut short is EOF, as Go reports it; cut in headers, it ends", async () => {
+  // Cut in a part's content (at a line end or not), before or in the first boundary line:
+  // "EOF" (Go's NextPart: "multipart: NextPart: EOF").
   const cut = body([['Content-Disposition: form-data; name="files"', "data"]], false);
-  await assert.rejects(readAll(split(cut, [5])), (e) => e instanceof MultipartError && !!e.eof);
-  const torn = cut.slice(0, cut.length - 4);
+  const isEof = (e: unknown) => e instanceof MultipartError && e.eof === "EOF";
+  await assert.rejects(readAll(split(cut, [5])), isEof);
+  await assert.rejects(readAll(split(cut.slice(0, cut.length - 4), [3])), isEof);
+  await assert.rejects(readAll(split(new Uint8Array(0), [1])), isEof);
+  await assert.rejects(readAll(split(cut.slice(0, 5), [2])), isEof);
+  // What readAll had of the part comes with the error.
+  const r = new MultipartReader(split(cut.slice(0, cut.length - 4), [3]), B);
+  await r.nextPart();
   await assert.rejects(
-    readAll(split(torn, [3])),
-    (e) => e instanceof MultipartError && e.eof === "unexpected EOF",
+    async () => await r.readAll(100),
+    (e: MultipartError) => new TextDecoder().decode(e.partial) === "da",
   );
-  await assert.rejects(readAll(split(new Uint8Array(0), [1])), MultipartError);
+  // Cut among a part's headers: the parts end there (Go's NextPart returns io.EOF).
+  const text = new TextDecoder().decode(cut);
+  for (const at of [text.indexOf("form-"), text.indexOf("\r\n\r\n") + 2]) {
+    const h = new MultipartReader(split(cut.slice(0, at), [4]), B);
+    assert.equal(await h.nextPart(), null, `cut at ${at}`);
+  }
 });
 
 Deno.test("multipart: large parts stream in bounded chunks", async () => {

@@ -2,11 +2,12 @@
  * Writing files from a multipart upload (`POST /v1/files`, action `write`).
  *
  * Each file part is streamed into a temporary file next to its target
- * (`<name>.<random>~`, as Pebble names them), given its mode and owner and fsynced. Only
- * when the whole body has been read and found well formed are the temporary files
- * renamed over their targets (and the directories fsynced): a reader sees the old file
- * or the new one, never a partial one, and a malformed, truncated or abandoned upload
- * leaves every target as it was and no temporary file behind.
+ * (`<name>.<random>~`, as Pebble names them), given its mode and owner, fsynced, and
+ * renamed over its target once its part has been read whole; the directories are fsynced
+ * before the answer. A reader sees the old file or the new one, never a partial one. As
+ * in Pebble, a fault in the body (a truncated or abandoned upload, a part that does not
+ * match the request) is a 400 that leaves the file being read as it was, and no temporary
+ * file behind, while the files of the parts before it stay written.
  *
  * The disk steps return a promise only when a call went to the pool (disk.ts), and are
  * awaited only then: a small upload's file is written, fsynced and renamed with no promise
@@ -266,9 +267,9 @@ export async function writeFiles(
   options: WriteFilesOptions,
 ): Promise<WriteOutcome> {
   const reader = new MultipartReader(body, boundary, { releaseConsumed: true });
-  const staged: AtomicFile[] = [];
   const outcome = new Map<string, FileError | null>();
-  let committed = false;
+  /** The directories of the files put in place, each with its files: fsynced at the end. */
+  const dirs = new Map<string, string[]>();
   try {
     let part;
     try {
@@ -280,12 +281,28 @@ export async function writeFiles(
     if (part.name !== "request") {
       return { badRequest: `metadata field name must be "request", got ${goQuote(part.name)}` };
     }
+    let raw: Uint8Array;
+    let cut = false;
+    try {
+      raw = await reader.readAll(options.maxMetadataBytes ?? 16 * 1024 * 1024);
+    } catch (e) {
+      if (!(e instanceof MultipartError && e.partial)) {
+        return { badRequest: `cannot decode request metadata: ${multipartText(e)}` };
+      }
+      // The body ended inside the metadata: like Go's decoder on the part, take a whole
+      // first value (the next part then fails), else the value was cut short.
+      raw = e.partial;
+      cut = true;
+    }
     let meta: unknown;
     try {
-      const raw = await reader.readAll(options.maxMetadataBytes ?? 16 * 1024 * 1024);
       meta = decodeFirstValue(raw);
     } catch (e) {
-      return { badRequest: `cannot decode request metadata: ${multipartText(e)}` };
+      // Cut short, Go's decoder reports its reader's "unexpected EOF" (a syntax error first
+      // still comes first).
+      const message = (e as Error).message;
+      const text = cut && /^(unexpected )?EOF$/.test(message) ? "unexpected EOF" : message;
+      return { badRequest: `cannot decode request metadata: ${text}` };
     }
     const decoded = options.decodeMetadata(meta);
     if (typeof decoded === "string") return { badRequest: decoded };
@@ -327,8 +344,6 @@ export async function writeFiles(
         }
         const prepared = file.prepare(owner);
         if (prepared instanceof Promise) await prepared;
-        staged.push(file);
-        outcome.set(path, null);
       } catch (e) {
         file.cancel();
         if (e instanceof FileError) {
@@ -337,30 +352,17 @@ export async function writeFiles(
         }
         return { badRequest: `cannot read file part ${i + 1}: ${multipartText(e)}` };
       }
-    }
-
-    // The whole body was well formed: put the files in place, in request order.
-    const dirs = new Map<string, string[]>();
-    for (const file of staged) {
       try {
         file.commit();
-        outcome.set(file.target, null);
-        const dir = dirPath(file.target);
-        dirs.set(dir, [...(dirs.get(dir) ?? []), file.target]);
+        outcome.set(path, null);
+        const dir = dirPath(path);
+        dirs.set(dir, [...(dirs.get(dir) ?? []), path]);
       } catch (e) {
         file.cancel();
-        outcome.set(file.target, asFileError(e, file.target));
+        outcome.set(path, asFileError(e, path));
       }
     }
-    committed = true;
-    for (const [dir, targets] of dirs) {
-      try {
-        const synced = syncDir(dir);
-        if (synced instanceof Promise) await synced;
-      } catch (e) {
-        for (const t of targets) outcome.set(t, osError("sync", dir, e));
-      }
-    }
+    await syncDirs(dirs, outcome);
     return {
       results: decoded.files.map((f) => {
         const err = outcome.has(f.path)
@@ -370,11 +372,26 @@ export async function writeFiles(
       }),
     };
   } finally {
-    if (!committed) {
-      for (const file of staged) file.cancel();
-    }
+    // After a fault too, the files already in place are made durable.
+    if (dirs.size > 0) await syncDirs(dirs);
     await reader.cancel();
   }
+}
+
+/** Fsyncs each directory once (emptying `dirs`); a failure is its files' result. */
+async function syncDirs(
+  dirs: Map<string, string[]>,
+  outcome?: Map<string, FileError | null>,
+): Promise<void> {
+  for (const [dir, targets] of dirs) {
+    try {
+      const synced = syncDir(dir);
+      if (synced instanceof Promise) await synced;
+    } catch (e) {
+      for (const t of targets) outcome?.set(t, osError("sync", dir, e));
+    }
+  }
+  dirs.clear();
 }
 
 interface Started {
