@@ -352,6 +352,7 @@ export async function writeFiles(
         }
         return { badRequest: `cannot read file part ${i + 1}: ${multipartText(e)}` };
       }
+      // In place at once, as in Pebble: a fault in a later part leaves this file written.
       try {
         file.commit();
         outcome.set(path, null);
