@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { MultipartError, MultipartReader, parseMediaType } from "../client/_multipart.ts";
 import { compileGlob } from "../server/files/glob.ts";
+import { goStringOrder } from "../server/files/list.ts";
 import { basePath, cleanPath, dirPath, joinPath } from "../server/files/paths.ts";
 
 const enc = new TextEncoder();
@@ -322,6 +323,33 @@ Deno.test("multipart: malformed part headers are reported in Go's words", async 
       });
     }
   }
+});
+
+Deno.test("list order: Go's, by UTF-8 bytes", () => {
+  const names = [
+    "B",
+    "a",
+    "10",
+    "2",
+    "_x",
+    "é",
+    "ß",
+    "😀",
+    "ｆ",
+    "\uffff",
+    "\u{10000}",
+    "a b",
+    ".hid",
+    "",
+  ];
+  const utf8 = (s: string) => new TextEncoder().encode(s);
+  const byBytes = (x: string, y: string) => {
+    const [p, q] = [utf8(x), utf8(y)];
+    for (let i = 0; i < Math.min(p.length, q.length); i++) if (p[i] !== q[i]) return p[i] - q[i];
+    return p.length - q.length;
+  };
+  assert.deepEqual([...names].sort(goStringOrder), [...names].sort(byBytes));
+  assert.deepEqual(["😀", "ｆ"].sort(goStringOrder), ["ｆ", "😀"]);
 });
 
 Deno.test("glob: Go's path.Match syntax", () => {

@@ -102,7 +102,7 @@ export async function listFiles(
   } catch (e) {
     throw osError("open", path, e);
   }
-  names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  names.sort(goStringOrder);
   const result: FileInfoResult[] = [];
   for (const name of names) {
     if (match && !match(name)) continue;
@@ -119,3 +119,22 @@ export async function listFiles(
 }
 
 export { FileError };
+
+/**
+ * Go's order of strings: by their UTF-8 bytes, that is by code point. JavaScript's `<`
+ * compares UTF-16 units, which puts a character beyond U+FFFF (a surrogate pair) before
+ * U+E000–U+FFFF; at the first unit that differs, a surrogate is the greater.
+ */
+export function goStringOrder(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    const sx = (x & 0xf800) === 0xd800;
+    const sy = (y & 0xf800) === 0xd800;
+    if (sx !== sy) return sx ? 1 : -1;
+    return x - y;
+  }
+  return a.length - b.length;
+}
