@@ -33,6 +33,10 @@ Deno.test("tabulate: a line without tabs ends the column block", () => {
   assert.equal(out, "a:           1\nlonger-key:  2\n---\nb:   3\n");
 });
 
+Deno.test("tabulate: no lines, no output", () => {
+  assert.equal(tabulate(""), "");
+});
+
 Deno.test("tabulate counts runes, not bytes", () => {
   assert.equal(tabulate("é\tx\nab\ty\n"), "é    x\nab   y\n");
 });

@@ -48,6 +48,8 @@ Deno.test("files cli: ls, mkdir, rm, push and pull", async () => {
     assert.deepEqual([out.code, out.stdout], [0, "a\nf.txt\nsub\n"]);
     out = await run("ls", `${r}/*.txt`);
     assert.equal(out.stdout, "f.txt\n");
+    out = await run("ls", "-l", `${r}/*.none`);
+    assert.deepEqual([out.code, out.stdout], [0, ""], "no match: nothing printed, as Pebble");
     out = await run("ls", "-d", r);
     assert.equal(out.stdout, "remote\n");
     out = await run("ls", "-l", "--abs-time", join(r, "f.txt"));

@@ -18,6 +18,7 @@ import { formatDuration } from "../../plan/duration.ts";
  * ```
  */
 export function tabulate(text: string, minWidth = 5, padding = 2): string {
+  if (text === "") return ""; // nothing written: Go's tabwriter writes nothing
   const rawLines = text.split("\n");
   const trailingNewline = rawLines[rawLines.length - 1] === "";
   if (trailingNewline) rawLines.pop();
