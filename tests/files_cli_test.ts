@@ -41,6 +41,11 @@ Deno.test("files cli: ls, mkdir, rm, push and pull", async () => {
     assert.equal((await Deno.stat(join(r, "a/b/g.txt"))).mode! & 0o777, 0o600);
     out = await run("push", join(dir, "nope"), join(r, "x"));
     assert.equal(out.stderr, `error: open ${dir}/nope: no such file or directory\n`);
+    out = await run("push", dir, join(r, "pushed-dir"));
+    assert.equal(
+      out.stderr,
+      `error: cannot communicate with server: Post "http://localhost/v1/files": read ${dir}: is a directory\n`,
+    );
     out = await run("push", join(dir, "local.txt"), join(r, "no/dir"));
     assert.match(out.stderr, /^error: open .*\/no\/dir\.\d+~: no such file or directory\n$/);
 

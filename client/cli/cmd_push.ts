@@ -26,8 +26,16 @@ export const push: Command = {
       throw new CliError(`open ${local}: ${osErrorText(err)}`);
     }
     try {
+      const info = await file.stat();
+      if (info.isDirectory) {
+        // Pebble's client finds out when its upload reads the file, and says so in Go's
+        // HTTP client's words.
+        throw new CliError(
+          `cannot communicate with server: Post "http://localhost/v1/files": read ${local}: is a directory`,
+        );
+      }
       let permissions = modeFlag(args);
-      if (args.string("mode") === "") permissions = ((await file.stat()).mode ?? 0) & 0o777;
+      if (args.string("mode") === "") permissions = (info.mode ?? 0) & 0o777;
       const client = await ctx.client();
       await client.push(args.arg("<remote-path>"), file, {
         makeDirs: args.bool("parents"),
