@@ -15,6 +15,14 @@ import { concatBytes } from "./_bytes.ts";
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** The caller's request body failed while it was being sent: `error` is what it threw. */
+export class BodySourceError extends Error {
+  override name = "BodySourceError";
+  constructor(readonly error: unknown) {
+    super(`request body failed: ${(error as Error)?.message ?? error}`, { cause: error });
+  }
+}
+
 /** A request body this transport can send. */
 export type Body = Uint8Array | string | ReadableStream<Uint8Array> | null | undefined;
 
@@ -144,7 +152,16 @@ export class UnixHttp {
         // Each chunk's CRLF goes out with the next chunk's size line, and a large chunk is
         // written as it is rather than copied behind its size line.
         let after = "";
-        for await (const chunk of bytes) {
+        const chunks = bytes[Symbol.asyncIterator]();
+        for (;;) {
+          let next;
+          try {
+            next = await chunks.next();
+          } catch (e) {
+            throw new BodySourceError(e);
+          }
+          if (next.done) break;
+          const chunk = next.value;
           if (chunk.length === 0) continue;
           const line = encoder.encode(`${after}${chunk.length.toString(16)}\r\n`);
           if (chunk.length < COPY_BELOW) {

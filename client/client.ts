@@ -2,7 +2,7 @@
 // methods named after ops.pebble.Client in camelCase.
 
 import { APIError, ConnectionError, ProtocolError, TimeoutError } from "./errors.ts";
-import { type Body, UnixHttp } from "./_unix_http.ts";
+import { type Body, BodySourceError, UnixHttp } from "./_unix_http.ts";
 import {
   dateToNanos,
   formatPreciseTime,
@@ -1175,6 +1175,9 @@ export class Client implements Disposable {
       return { response, done, signal: timer.signal };
     } catch (err) {
       done();
+      // What the caller's body threw is theirs to see as it is (ops lets a file's error
+      // through the same way), not a connection problem.
+      if (err instanceof BodySourceError) throw err.error;
       throw await this.#connectFailure(err, timer.signal, options.signal);
     }
   }

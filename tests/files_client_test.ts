@@ -211,6 +211,27 @@ function rss(pid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
 }
 
+Deno.test("files client: a push whose source fails rejects with the source's error", async () => {
+  await withDaemonAndDir(async (d, dir) => {
+    const broken = new Error("the source broke");
+    let sent = 0;
+    const source = new ReadableStream<Uint8Array>({
+      pull(ctl) {
+        if (sent++ < 3) ctl.enqueue(new Uint8Array(64 * 1024).fill(1));
+        else ctl.error(broken);
+      },
+    });
+    await assert.rejects(d.client.push(join(dir, "x"), source), (e) => e === broken);
+    // A directory opened as the source fails the same way, with Deno's own error.
+    using file = await Deno.open(dir, { read: true });
+    await assert.rejects(d.client.push(join(dir, "y"), file), Deno.errors.IsADirectory);
+    // Nothing was written, no temporary file is left, and the daemon goes on serving.
+    await waitFor(async () => (await Array.fromAsync(Deno.readDir(dir))).length === 0, "no files");
+    await d.client.push(join(dir, "z"), "fine");
+    assert.equal(await Deno.readTextFile(join(dir, "z")), "fine");
+  });
+});
+
 Deno.test("files client: a pull abandoned midway leaves the daemon serving, the file closed", async () => {
   await withDaemonAndDir(async (d, dir) => {
     const path = join(dir, "big");
