@@ -8,13 +8,13 @@ import { concatBytes, putLatin1, releaseBytes } from "./_bytes.ts";
 /** A problem with the multipart body. `eof` tells a clean end of input from a torn one. */
 export class MultipartError extends Error {
   override name = "MultipartError";
-  /** `"EOF"` or `"unexpected EOF"` when the body ended early, else undefined. */
-  readonly eof?: "EOF" | "unexpected EOF";
+  /** `"EOF"` when the body ended early (Go's io.EOF), else undefined. */
+  readonly eof?: "EOF";
   /** A part's malformed headers: Go reports these as they are, not as NextPart's. */
   header = false;
   /** From `readAll` when the input ended inside the part: what it had read of it. */
   partial?: Uint8Array;
-  constructor(message: string, eof?: "EOF" | "unexpected EOF") {
+  constructor(message: string, eof?: "EOF") {
     super(message);
     if (eof) this.eof = eof;
   }
@@ -218,7 +218,7 @@ export class MultipartReader {
         return null;
       }
       if (blank !== "" || !lineEnd) {
-        if (this.#atEnd) throw new MultipartError("EOF", "EOF");
+        if (this.#atEnd) throw this.#eofError();
         const end = this.#bareLF ? "\n" : "\r\n";
         throw new MultipartError(
           `multipart: expecting a new Part; got line ${

@@ -24,9 +24,9 @@ export class GoJsonError extends Error {
  * A body that is one whole value is parsed at once (the scan runs only for the others);
  * Go would refuse one nested deeper than 10000 levels, which this takes.
  */
-export function decodeFirstValue(bytes: Uint8Array): unknown {
+export function decodeFirstValue(bytes: Uint8Array, text = utf8.decode(bytes)): unknown {
   try {
-    return JSON.parse(utf8.decode(bytes));
+    return JSON.parse(text);
   } catch {
     // Not one whole value: read it as Go does.
   }
@@ -39,7 +39,7 @@ const isDigit = (c: number) => c >= 48 && c <= 57;
 const isHex = (c: number) => isDigit(c) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
 
 /** What a byte reads as in Go's syntax errors (its `quoteChar`). */
-export function quoteChar(c: number): string {
+function quoteChar(c: number): string {
   if (c === 0x27) return `'\\''`;
   if (c === 0x22) return `'"'`;
   const named: Record<number, string> = {

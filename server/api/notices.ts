@@ -5,6 +5,7 @@
  * @module
  */
 
+import { concatBytes } from "../../client/_bytes.ts";
 import { decodeFirstValue } from "../go_json.ts";
 import type { ApiRequest } from "./context.ts";
 import { MAX_JSON_BODY, type Route } from "./api.ts";
@@ -88,10 +89,11 @@ export const noticeRoutes: Route[] = [
       if (!user || user.uid === null) {
         return forbidden("cannot determine UID of request, so cannot create notice");
       }
-      const text = await readBody(req);
+      const bytes = await readBody(req);
+      const text = new TextDecoder().decode(bytes);
       let body: unknown;
       try {
-        body = parseFirstJson(text);
+        body = parseFirstJson(text, bytes);
       } catch (e) {
         return badRequest(`cannot decode request body: ${(e as Error).message}`);
       }
@@ -220,8 +222,8 @@ function decodeData(d: unknown): Record<string, string> | null | string {
   return out;
 }
 
-/** Reads the request body as text, with the API's JSON body limit. */
-async function readBody(req: ApiRequest): Promise<string> {
+/** Reads the request body, with the API's JSON body limit. */
+async function readBody(req: ApiRequest): Promise<Uint8Array> {
   const contentLength = Number(req.headers["content-length"] ?? 0);
   if (contentLength > MAX_JSON_BODY) throw tooLarge();
   const chunks: Uint8Array[] = [];
@@ -231,13 +233,7 @@ async function readBody(req: ApiRequest): Promise<string> {
     if (size > MAX_JSON_BODY) throw tooLarge();
     chunks.push(chunk);
   }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    all.set(c, at);
-    at += c.length;
-  }
-  return new TextDecoder().decode(all);
+  return concatBytes(chunks);
 }
 
 function tooLarge(): ApiError {
@@ -277,8 +273,11 @@ function valueEnd(text: string, i: number): number {
  * Parses the first JSON value of `text` as Go's json.Decoder does: what follows it is
  * left unread, and a syntax error reads as Go's.
  */
-export function parseFirstJson(text: string): unknown {
-  return decodeFirstValue(new TextEncoder().encode(text));
+export function parseFirstJson(
+  text: string,
+  bytes: Uint8Array = new TextEncoder().encode(text),
+): unknown {
+  return decodeFirstValue(bytes, text);
 }
 
 /**

@@ -357,7 +357,9 @@ export async function writeFiles(
         file.commit();
         outcome.set(path, null);
         const dir = dirPath(path);
-        dirs.set(dir, [...(dirs.get(dir) ?? []), path]);
+        const inDir = dirs.get(dir);
+        if (inDir) inDir.push(path);
+        else dirs.set(dir, [path]);
       } catch (e) {
         file.cancel();
         outcome.set(path, asFileError(e, path));
