@@ -12,6 +12,8 @@ import {
   type Syncable,
 } from "../server/files/disk.ts";
 import { AtomicFile } from "../server/files/write.ts";
+import { makeDirectory } from "../server/files/dirs.ts";
+import { FileError } from "../server/files/errors.ts";
 import { join } from "node:path";
 import { tempDir } from "./_tmp.ts";
 
@@ -192,5 +194,55 @@ Deno.test("atomic file: results and promises from the event loop and the pool al
     "big",
     "quick",
     "small",
+  ]);
+});
+
+Deno.test("make directories: at once on a quick disk; behind a pooled fsync, in order", async () => {
+  const dir = await tempDir();
+  const deep = join(dir, "a/b/c");
+  // While a large file's fsync is on the pool, the directories are made at once but their
+  // parents' fsyncs go to the pool too: the call gives a promise, and a second call (for a
+  // directory that exists by now) waits for the first.
+  const big = AtomicFile.create(join(dir, "big"), 0o644);
+  await big.write(new Uint8Array(300 * 1024));
+  const prepared = big.prepare(null);
+  assert.ok(prepared instanceof Promise);
+  const first = makeDirectory(deep, 0o750, { makeParents: true });
+  assert.ok(first instanceof Promise, "a parent's fsync went to the pool");
+  assert.equal(Deno.statSync(deep).mode! & 0o777, 0o750, "made before any fsync ends");
+  const order: string[] = [];
+  const second = makeDirectory(deep, 0o755, { makeParents: true, existOk: true });
+  assert.ok(second instanceof Promise, "waits for the first call's fsyncs");
+  await Promise.all([
+    first.then(() => order.push("first")),
+    second.then(() => order.push("second")),
+    prepared,
+  ]);
+  assert.deepEqual(order, ["first", "second"]);
+  big.cancel();
+
+  // Nothing in flight: an existing directory, or a new one, with no promise.
+  assert.equal(makeDirectory(deep, 0o755, { makeParents: true, existOk: true }), undefined);
+  assert.equal(makeDirectory(join(dir, "d/e"), 0o755, { makeParents: true }), undefined);
+  assert.ok(Deno.statSync(join(dir, "d/e")).isDirectory);
+
+  // Faults come at once, naming the path, with no half-made directory left.
+  Deno.writeTextFileSync(join(dir, "f"), "");
+  assert.throws(
+    () => makeDirectory(join(dir, "f/x"), 0o755, { makeParents: true }),
+    (e) => e instanceof FileError && e.message === `mkdir ${dir}/f: not a directory`,
+  );
+  assert.throws(
+    () => makeDirectory(deep, 0o755, {}),
+    (e) => e instanceof FileError && e.message === `mkdir ${deep}: file exists`,
+  );
+  assert.throws(
+    () => makeDirectory(join(dir, "g/h"), 0o755, {}),
+    (e) => e instanceof FileError && e.kind === "not-found" && e.message.includes("g/h.mkdir-new"),
+  );
+  assert.deepEqual((await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort(), [
+    "a",
+    "d",
+    "f",
   ]);
 });

@@ -9,7 +9,7 @@
 
 import { type Owner } from "./accounts.ts";
 import { FileError, nonAbsolute, osError } from "./errors.ts";
-import { syncDir } from "./disk.ts";
+import { type MaybePromise, syncDir } from "./disk.ts";
 import { cleanPath, dirPath, isAbsPath } from "./paths.ts";
 
 /** Options of {@linkcode makeDirectory}. */
@@ -22,86 +22,118 @@ export interface MkdirOptions {
   owner?: Owner;
 }
 
-// Pebble serialises directory creation, so that two requests making the same parents
-// do not trip over each other.
-let queue: Promise<unknown> = Promise.resolve();
+// Pebble serialises directory creation, so that two requests making the same parents do
+// not trip over each other. Here every step but the directory fsyncs is a synchronous call
+// (no thread hand-off per call, as in write.ts), so one request's directories are made
+// before another's start; a request that comes while fsyncs of an earlier one are still
+// on the pool waits for them, so that it never relies on a directory not yet durable.
+let inFlight: Promise<void> | undefined;
 
-function serialised<T>(fn: () => Promise<T>): Promise<T> {
-  const run = queue.then(fn, fn);
-  queue = run.catch(() => {});
-  return run;
+function track(p: Promise<void>): void {
+  const settled: Promise<void> = p.then(() => {}, () => {}).then(() => {
+    if (inFlight === settled) inFlight = undefined;
+  });
+  inFlight = settled;
 }
 
-async function statOrNull(path: string): Promise<Deno.FileInfo | null> {
+function statOrNull(path: string): Deno.FileInfo | null {
   try {
-    return await Deno.stat(path);
+    return Deno.statSync(path);
   } catch {
     return null;
   }
 }
 
-/** Makes the directory `path` (absolute) with mode `perm`. Throws {@linkcode FileError}. */
-export function makeDirectory(path: string, perm: number, options: MkdirOptions = {}) {
-  return serialised(async () => {
-    path = cleanPath(path);
-    const info = await statOrNull(path);
-    if (info) {
-      if (!info.isDirectory) throw new FileError(`mkdir ${path}: not a directory`);
-      if (options.existOk) return;
-      throw new FileError(`mkdir ${path}: file exists`);
+/**
+ * Makes the directory `path` (absolute) with mode `perm`. Throws {@linkcode FileError}
+ * (or rejects with it once a fsync went to the pool); a promise only when a call did.
+ */
+export function makeDirectory(
+  path: string,
+  perm: number,
+  options: MkdirOptions = {},
+): MaybePromise<void> {
+  const run = () => {
+    const syncs: Promise<void>[] = [];
+    try {
+      makeNow(cleanPath(path), perm, options, syncs);
+    } catch (e) {
+      // The parents made before the fault are still made durable.
+      if (syncs.length > 0) return Promise.allSettled(syncs).then(() => Promise.reject(e));
+      throw e;
     }
-    await mkdirAll(path, perm, options);
-  });
+    if (syncs.length > 0) return Promise.all(syncs).then(() => {});
+  };
+  const result = inFlight ? inFlight.then(run) : run();
+  if (result instanceof Promise) track(result);
+  return result;
 }
 
-async function mkdirAll(path: string, perm: number, options: MkdirOptions): Promise<void> {
-  const info = await statOrNull(path);
+function makeNow(path: string, perm: number, options: MkdirOptions, syncs: Promise<void>[]) {
+  const info = statOrNull(path);
+  if (info) {
+    if (!info.isDirectory) throw new FileError(`mkdir ${path}: not a directory`);
+    if (options.existOk) return;
+    throw new FileError(`mkdir ${path}: file exists`);
+  }
+  mkdirAll(path, perm, options, syncs);
+}
+
+function mkdirAll(path: string, perm: number, options: MkdirOptions, syncs: Promise<void>[]) {
+  const info = statOrNull(path);
   if (info) {
     if (info.isDirectory) return;
     throw new FileError(`mkdir ${path}: not a directory`);
   }
   if (options.makeParents) {
     const parent = dirPath(path);
-    if (parent !== "/") await mkdirAll(parent, perm, options);
+    if (parent !== "/") mkdirAll(parent, perm, options, syncs);
   }
-  await mkdirOne(path, perm, options.owner ?? null);
+  mkdirOne(path, perm, options.owner ?? null, syncs);
 }
 
-async function mkdirOne(path: string, perm: number, owner: Owner): Promise<void> {
+/** Makes one directory; the fsync of its parent goes to `syncs` if it went to the pool. */
+function mkdirOne(path: string, perm: number, owner: Owner, syncs: Promise<void>[]): void {
   const cand = `${path}.mkdir-new`;
   try {
-    await Deno.mkdir(cand, { mode: perm });
+    Deno.mkdirSync(cand, { mode: perm });
   } catch (e) {
     if (!(e instanceof Deno.errors.AlreadyExists)) throw osError("mkdir", cand, e);
   }
   try {
     if (owner) {
       try {
-        await Deno.chown(cand, owner.uid, owner.gid);
+        Deno.chownSync(cand, owner.uid, owner.gid);
       } catch (e) {
         throw osError("chown", cand, e);
       }
     }
     try {
-      await Deno.chmod(cand, perm);
+      Deno.chmodSync(cand, perm);
     } catch (e) {
       throw osError("chmod", cand, e);
     }
     try {
-      await Deno.rename(cand, path);
+      Deno.renameSync(cand, path);
     } catch (e) {
       throw osError("rename", cand, e, path);
     }
   } catch (e) {
     // Unlike Pebble, leave no half-made `.mkdir-new` directory behind.
-    await Deno.remove(cand).catch(() => {});
+    try {
+      Deno.removeSync(cand);
+    } catch { /* not made, or not empty: not ours to remove */ }
     throw e;
   }
+  const parent = dirPath(path);
+  const failed = (e: unknown) => osError("sync", parent, e);
+  let synced;
   try {
-    await syncDir(dirPath(path));
+    synced = syncDir(parent);
   } catch (e) {
-    throw osError("sync", dirPath(path), e);
+    throw failed(e);
   }
+  if (synced instanceof Promise) syncs.push(synced.catch((e) => Promise.reject(failed(e))));
 }
 
 /**

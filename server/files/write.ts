@@ -408,11 +408,18 @@ function startFile(item: WriteItem): MaybePromise<Started> {
   const owner = resolveOwner(item);
   checkCanChown(item.path, owner);
   if (!item.makeDirs) return create(item, owner);
-  return makeDirectory(dirPath(item.path), 0o755, { makeParents: true, existOk: true, owner })
-    .then(() => create(item, owner), (e) => {
-      const err = asFileError(e, item.path);
-      throw new FileError(`cannot create directory: ${err.message}`, err.kind);
-    });
+  const failed = (e: unknown) => {
+    const err = asFileError(e, item.path);
+    return new FileError(`cannot create directory: ${err.message}`, err.kind);
+  };
+  let made;
+  try {
+    made = makeDirectory(dirPath(item.path), 0o755, { makeParents: true, existOk: true, owner });
+  } catch (e) {
+    throw failed(e);
+  }
+  if (!(made instanceof Promise)) return create(item, owner);
+  return made.then(() => create(item, owner), (e) => Promise.reject(failed(e)));
 }
 
 function create(item: WriteItem, owner: Owner): Started {
