@@ -18,8 +18,18 @@
  * with 1000 checks that keeps the daemon at about 106 MiB instead of 133, at the same
  * CPU and lateness, and request throughput elsewhere is unchanged.
  *
+ * Optimised code comes sooner: V8 waits for a function's inline caches to settle over 20
+ * calls instead of 500 before it compiles it (`--minimum-invocations-after-ic-update=20`),
+ * and sends it to Maglev after 50 calls instead of 400 (`--invocation-count-for-maglev=50`).
+ * The daemon's request path runs a few thousand times before it is warm with V8's
+ * defaults, so a fresh daemon pushing small files was 5–15 % behind one that had served
+ * a while. With both flags (either alone measured as no gain): small pulls ~1.02× →
+ * ~1.08× of Pebble, pushes ~1.01× → ~1.02×, `/v1/system-info` and `/v1/plan` 10–25 % more
+ * requests a second, 1000 checks ~10 % less CPU, at ~1–2 MiB more RSS.
+ *
  * @module
  */
 
 /** The daemon's V8 flags, as one `--v8-flags=` argument. */
-export const DAEMON_V8_FLAGS = "--v8-flags=--max-semi-space-size=4,--heap-growing-percent=20";
+export const DAEMON_V8_FLAGS = "--v8-flags=--max-semi-space-size=4,--heap-growing-percent=20," +
+  "--minimum-invocations-after-ic-update=20,--invocation-count-for-maglev=50";
