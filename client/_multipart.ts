@@ -252,13 +252,32 @@ export class MultipartReader {
     return this.#part(lines);
   }
 
-  /** Reads the part's headers line by line; null when the input ends among them. */
+  /**
+   * Reads the part's headers line by line; null when the input ends among them. As Go's
+   * textproto, a line cut off by the end of input is still checked (a malformed one is
+   * reported), and a failing source is reported as it is (its error the `cause`), not as
+   * NextPart's.
+   */
   async #headers(): Promise<MultipartPart | null> {
     const lines: string[] = [];
     let total = 0;
     for (;;) {
-      const line = await this.#line(this.#maxHeaderBytes - total, true);
-      if (this.#atEnd) return null;
+      let line: string;
+      try {
+        line = await this.#line(this.#maxHeaderBytes - total, true);
+      } catch (e) {
+        if (e instanceof MultipartError) throw e;
+        const cut = latin1Text(this.#buf);
+        this.#buf = EMPTY;
+        if (cut !== "") this.#part([...lines, cut]);
+        const error = MultipartError.header((e as Error)?.message ?? String(e));
+        error.cause = e;
+        throw error;
+      }
+      if (this.#atEnd) {
+        if (line !== "") this.#part([...lines, line]);
+        return null;
+      }
       total += line.length + 2;
       if (total > this.#maxHeaderBytes) throw new MultipartError("multipart: headers too large");
       if (line === "") return this.#part(lines);

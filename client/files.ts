@@ -303,6 +303,13 @@ function protocol(e: unknown): ProtocolError {
   return new ProtocolError(`cannot decode multipart payload: ${(e as Error)?.message ?? e}`);
 }
 
+/** What a failed read of a pull's body rejects with: a malformed body is a ProtocolError,
+ * a failing connection its own error. */
+function readFailure(e: unknown): unknown {
+  if (!(e instanceof MultipartError)) return e;
+  return e.cause instanceof Error ? e.cause : protocol(e);
+}
+
 async function responsePart(reader: MultipartReader, path: string): Promise<void> {
   let meta: Json;
   try {
@@ -351,7 +358,7 @@ export async function pullBytes(
   const reader = new MultipartReader(response.body, boundary);
   try {
     const first = await reader.nextPart().catch((e) => {
-      throw protocol(e);
+      throw readFailure(e);
     });
     if (!first) throw new ProtocolError('no "response" field in multipart body');
     if (first.name === "response") {
@@ -386,7 +393,7 @@ export async function pullBytes(
         controller.close();
       } catch (e) {
         await reader.cancel();
-        controller.error(e instanceof MultipartError ? protocol(e) : e);
+        controller.error(readFailure(e));
       }
     },
     async cancel() {

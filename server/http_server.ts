@@ -440,6 +440,8 @@ class Connection {
   #done = false;
   /** A request whose head was parsed in this chunk, handed to `onRequest` after its body. */
   #undispatched = false;
+  /** The client has shut down its side (half-close): answer what it sent, then close. */
+  #readEnded = false;
 
   constructor(
     readonly socket: net.Socket,
@@ -447,6 +449,7 @@ class Connection {
     readonly onUpgrade: UpgradeListener,
   ) {
     socket.on("data", this.#onData);
+    socket.on("end", this.#onEnd);
     socket.on("error", () => {});
     socket.on("close", this.#onClose);
   }
@@ -479,6 +482,31 @@ class Connection {
     if (!this.#undispatched) return;
     this.#undispatched = false;
     this.onRequest(this.#req!, this.#res!);
+  }
+
+  /**
+   * The client sent its last byte but may still read (`shutdown(SHUT_WR)`, as `nc -N`
+   * or `socat` do after a request): like Go, answer the requests that arrived whole, fail
+   * a body cut short with "unexpected EOF", and close once nothing is left to answer.
+   */
+  #onEnd = (): void => {
+    this.#readEnded = true;
+    if (this.#done) {
+      if (!this.socket.writableEnded) this.socket.end();
+      return;
+    }
+    this.#afterReadEnd();
+  };
+
+  /** What is left once the client has shut down its side (run again after pipelined bytes). */
+  #afterReadEnd(): void {
+    const req = this.#req;
+    if (req === null) {
+      if (this.#pending === null) this.#closeSoon();
+      return;
+    }
+    if (this.#res?.writableEnded) this.#closeSoon();
+    else if (!req.complete) req.fail("unexpected EOF");
   }
 
   #onClose = (): void => {
@@ -670,7 +698,7 @@ class Connection {
     // for with 100 Continue; a smaller one is read and dropped.
     const neverAsked = this.#expectContinue && !this.#continueSent;
     const large = this.#framing.kind === "length" && this.#framing.left > MAX_DISCARD;
-    if (this.closeAfter || neverAsked || large) {
+    if (this.closeAfter || neverAsked || large || this.#readEnded) {
       this.#closeSoon();
       return;
     }
@@ -687,14 +715,16 @@ class Connection {
     this.#res = null;
     const pending = this.#pending;
     if (!pending) {
-      this.#resumeSocket();
+      if (this.#readEnded) this.#closeSoon();
+      else this.#resumeSocket();
       return;
     }
     // The next request was already read: start it once this response's caller is done.
     queueMicrotask(() => {
       this.#pending = null;
       this.#onData(pending);
-      this.#resumeSocket();
+      if (this.#readEnded && !this.#done) this.#afterReadEnd();
+      else this.#resumeSocket();
     });
   }
 
@@ -743,7 +773,8 @@ export function createHttpServer(
   onUpgrade: UpgradeListener,
 ): HttpServer {
   const open = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
+  // Half-open: a client that shuts down its side after a request still gets the answer.
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
     open.add(socket);
     socket.once("close", () => open.delete(socket));
     if (socket.remoteFamily) socket.setNoDelay(true);

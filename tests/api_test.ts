@@ -121,6 +121,31 @@ Deno.test("api: envelope, errors and open endpoints", async () => {
   await assert.rejects(Deno.stat(d.socket), Deno.errors.NotFound);
 });
 
+Deno.test("api: a client that shuts down its side gets its answers; long polls end as in Go", async () => {
+  const d = await startDaemon();
+  try {
+    // `printf 'GET ...' | nc -N -U socket`: the request, then the client's FIN at once.
+    const ask = async (url: string) => {
+      const conn = await Deno.connect({ transport: "unix", path: d.socket });
+      await conn.write(new TextEncoder().encode(`GET ${url} HTTP/1.0\r\n\r\n`));
+      await conn.closeWrite();
+      const text = new TextDecoder().decode(await new Response(conn.readable).arrayBuffer());
+      return { body: JSON.parse(text.slice(text.indexOf("\r\n\r\n") + 4)) };
+    };
+    const list = await ask(`/v1/files?action=list&path=${encodeURIComponent(d.dir)}&itself=true`);
+    assert.equal(list.body.result[0].type, "directory");
+    // Go cancels a request's context when its client's side ends; a long poll then
+    // answers at once, as Pebble's does (not after its timeout, with no notices).
+    const poll = await ask("/v1/notices?timeout=30s");
+    assert.deepEqual([poll.body["status-code"], poll.body.result.message], [
+      400,
+      "request canceled",
+    ]);
+  } finally {
+    assert.equal(await d.stop(), 0);
+  }
+});
+
 Deno.test("api: layers directory at start-up, add and combine over the API", async () => {
   const d = await startDaemon({
     layers: {

@@ -568,6 +568,40 @@ Deno.test("files api: readers see the old or the new file, never a partial one",
   });
 });
 
+Deno.test("files api: an upload cut short by the client's shutdown gets Go's 400, nothing written", async () => {
+  await withDaemonAndDir(async (d, dir) => {
+    const path = join(dir, "data");
+    await Deno.writeTextFile(path, "old content");
+    const whole = upload([{ path }], [[path, "x".repeat(300)]]);
+    // Sends the head of the whole upload but only `body`, then shuts down its side, as
+    // `nc -N` or socat do, and reads the answer.
+    const send = async (body: string) => {
+      const conn = await Deno.connect({ transport: "unix", path: d.socket });
+      await conn.write(new TextEncoder().encode(
+        `POST /v1/files HTTP/1.1\r\nHost: x\r\nContent-Type: ${MP["Content-Type"]}\r\n` +
+          `Content-Length: ${whole.length}\r\n\r\n${body}`,
+      ));
+      await conn.closeWrite();
+      const text = new TextDecoder().decode(await new Response(conn.readable).arrayBuffer());
+      return JSON.parse(text.slice(text.indexOf("\r\n\r\n") + 4));
+    };
+    const cases: [number, string][] = [
+      [whole.indexOf("xxxx") + 10, "cannot read file part 1: multipart: NextPart: unexpected EOF"],
+      [whole.indexOf("form-data", 100), "cannot read file part 0: unexpected EOF"],
+      [whole.indexOf("}") - 3, "cannot decode request metadata: unexpected EOF"],
+      [20, "cannot read request metadata: multipart: NextPart: unexpected EOF"],
+    ];
+    for (const [at, message] of cases) {
+      const r = await send(whole.slice(0, at));
+      assert.deepEqual([r["status-code"], r.result.message], [400, message], `cut at ${at}`);
+      assert.deepEqual(await names(dir), ["data"]);
+      assert.equal(await Deno.readTextFile(path), "old content");
+    }
+    assert.deepEqual((await send(whole)).result, [{ path }]);
+    assert.equal(await Deno.readTextFile(path), "x".repeat(300));
+  });
+});
+
 Deno.test("files api: an upload cut off midway keeps the old file and leaves no temp", async () => {
   await withDaemonAndDir(async (d, dir) => {
     const path = join(dir, "data");

@@ -5,7 +5,8 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { APIError, MultiPushPullError, PathError } from "../mod.ts";
+import { APIError, type Client, MultiPushPullError, PathError } from "../mod.ts";
+import { pullBytes } from "../client/files.ts";
 import { IS_ROOT, openFilesUnder, waitFor, withDaemonAndDir } from "./_helpers.ts";
 
 async function text(stream: ReadableStream<string>): Promise<string> {
@@ -247,6 +248,41 @@ Deno.test("files client: a pull abandoned midway leaves the daemon serving, the 
     }
     assert.deepEqual(await bytes(await d.client.pull(path, { encoding: null })), data);
   });
+});
+
+Deno.test("files client: a pull whose connection fails midway rejects with that failure", async () => {
+  const B = "0123456789abcdef0123456789abcdef";
+  const path = "/etc/app.conf";
+  const whole = `--${B}\r\nContent-Disposition: form-data; name="files"; filename="${path}"` +
+    `\r\n\r\ncontent\r\n--${B}\r\nContent-Disposition: form-data; name="response"\r\n\r\n` +
+    `{"type":"sync","result":[{"path":"${path}"}]}\r\n--${B}--\r\n`;
+  class Gone extends Error {}
+  // The connection fails before the file's part, inside its content, and inside the
+  // "response" part's headers.
+  for (const upTo of [10, whole.indexOf("content") + 3, whole.indexOf('name="response"')]) {
+    const failure = new Gone("connection reset");
+    const client = {
+      requestRaw: () =>
+        Promise.resolve(
+          new Response(
+            new ReadableStream({
+              start(c) {
+                c.enqueue(new TextEncoder().encode(whole.slice(0, upTo)));
+              },
+              pull(c) {
+                c.error(failure);
+              },
+            }),
+            { headers: { "Content-Type": `multipart/form-data; boundary=${B}` } },
+          ),
+        ),
+    } as unknown as Client;
+    await assert.rejects(
+      async () => await bytes(await pullBytes(client, path)),
+      (e) => e === failure,
+      `cut at ${upTo}`,
+    );
+  }
 });
 
 Deno.test("files client: a 256 MiB file is pushed and pulled in bounded daemon memory", async () => {

@@ -195,6 +195,44 @@ Deno.test("multipart: a body cut short is EOF, as Go reports it; cut in headers,
   }
 });
 
+Deno.test("multipart: a header line cut off is still checked; a failing source, reported as it is", async () => {
+  const text = new TextDecoder().decode(
+    body([['Content-Disposition: form-data; name="files"', "data"]]),
+  );
+  const at = text.indexOf("-Disposition");
+  // The input ends inside a header line with no colon yet: Go's textproto still checks it.
+  const clean = new MultipartReader(split(enc.encode(text.slice(0, at)), [7]), B);
+  await assert.rejects(async () => await clean.nextPart(), (e: MultipartError) => {
+    assert.equal(e.message, 'malformed MIME header: missing colon: "Content"');
+    return e.header;
+  });
+  // The source fails there (a connection cut short): the same check first, then the
+  // source's own error, unwrapped (Go's newPart returns it as it is), kept as the cause.
+  const failing = (upTo: number) =>
+    (async function* () {
+      yield enc.encode(text.slice(0, upTo));
+      throw new Error("unexpected EOF");
+    })();
+  const r1 = new MultipartReader(failing(at), B);
+  await assert.rejects(
+    async () => await r1.nextPart(),
+    (e: MultipartError) => e.message === 'malformed MIME header: missing colon: "Content"',
+  );
+  const r2 = new MultipartReader(failing(text.indexOf("form-")), B);
+  await assert.rejects(async () => await r2.nextPart(), (e: MultipartError) => {
+    assert.equal(e.message, "unexpected EOF");
+    assert.ok(e.header);
+    assert.equal((e.cause as Error).message, "unexpected EOF");
+    return true;
+  });
+  // Failing while looking for a boundary, the source's error passes through.
+  const r3 = new MultipartReader(failing(5), B);
+  await assert.rejects(
+    async () => await r3.nextPart(),
+    (e: Error) => !(e instanceof MultipartError) && e.message === "unexpected EOF",
+  );
+});
+
 Deno.test("multipart: large parts stream in bounded chunks", async () => {
   const size = 8 * 1024 * 1024;
   async function* source() {

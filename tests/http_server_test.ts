@@ -331,15 +331,18 @@ Deno.test("http server: malformed requests get Go's plain-text errors and a clos
   assert.equal(handled, 1, "only the bad chunked body reached a handler");
 });
 
-Deno.test("http server: the response's close event fires when the client goes away", async () => {
+Deno.test("http server: a client that goes away: the handler hears its end, and close on a write", async () => {
   let closedEarly = false;
   let settled: () => void;
   const done = new Promise<void>((r) => (settled = r));
-  await withServer((_req: HttpRequest, res: HttpResponse) => {
+  await withServer((req: HttpRequest, res: HttpResponse) => {
     res.once("close", () => {
       closedEarly = !res.writableEnded;
       settled();
     });
+    // A FIN alone may be a half-close (the client still reading), so the handler decides
+    // (the API aborts its signal); writing to a client that is gone closes the response.
+    req.socket.once("end", () => setTimeout(() => res.write("late"), 10));
   }, async (connect) => {
     const c = await connect();
     await c.send("GET /wait HTTP/1.1\r\n\r\n");
@@ -348,4 +351,37 @@ Deno.test("http server: the response's close event fires when the client goes aw
     await done;
   });
   assert.ok(closedEarly);
+});
+
+Deno.test("http server: a client that shuts down its side still gets every answer", async () => {
+  const slowEcho: RequestListener = async (req, res) => {
+    await new Promise((r) => setTimeout(r, 20));
+    await echo(req, res);
+  };
+  await withServer(slowEcho, async (connect) => {
+    // Two pipelined requests, then the client's FIN (as `nc -N` sends), before any answer.
+    const c = await connect();
+    await c.send(
+      "GET /one HTTP/1.1\r\n\r\nPOST /two HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc",
+    );
+    await c.conn.closeWrite();
+    const text = await c.closed();
+    assert.match(text, /GET \/one x= body=HTTP\/1\.1 200 OK\r\n/);
+    assert.match(text, /POST \/two x= body=abc$/);
+    // A body cut short by the FIN fails the handler's read; its answer still goes out.
+    const cut = await connect();
+    await cut.send("POST /cut HTTP/1.1\r\nContent-Length: 100\r\n\r\nonly some");
+    await cut.conn.closeWrite();
+    assert.match(await cut.closed(), /body=error: unexpected EOF$/);
+    // An idle kept-alive connection, or one inside a request head, is closed.
+    const idle = await connect();
+    await idle.send("GET /first HTTP/1.1\r\n\r\n");
+    await idle.until("body=");
+    await idle.conn.closeWrite();
+    assert.match(await idle.closed(), /GET \/first x= body=$/);
+    const head = await connect();
+    await head.send("GET /partial HTTP/1.1\r\nX-Te");
+    await head.conn.closeWrite();
+    assert.equal(await head.closed(), "");
+  });
 });

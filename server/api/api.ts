@@ -305,8 +305,18 @@ function dispatch(
     get signal() {
       if (!controller) {
         const c = controller = new AbortController();
-        if (res.writableEnded || req.socket.destroyed) c.abort();
-        else res.once("close", () => c.abort());
+        const socket = req.socket;
+        // Gone, or shut down its side (Go cancels the request's context on that EOF too;
+        // the answer can still be written).
+        if (res.writableEnded || socket.destroyed || socket.readableEnded) c.abort();
+        else {
+          const abort = () => {
+            socket.off("end", abort);
+            c.abort();
+          };
+          res.once("close", abort);
+          socket.once("end", abort);
+        }
       }
       return controller.signal;
     },

@@ -260,6 +260,13 @@ function multipartText(e: unknown): string {
   return (e as Error)?.message ?? String(e);
 }
 
+/** As Go's `NextPart` reports a fault of the body itself (such as its early end). */
+function nextPartText(e: unknown): string {
+  return e instanceof MultipartError
+    ? multipartText(e)
+    : `multipart: NextPart: ${multipartText(e)}`;
+}
+
 /** Reads a multipart upload from `body` and writes its files. */
 export async function writeFiles(
   body: AsyncIterable<Uint8Array>,
@@ -275,7 +282,7 @@ export async function writeFiles(
     try {
       part = await reader.nextPart();
     } catch (e) {
-      return { badRequest: `cannot read request metadata: ${multipartText(e)}` };
+      return { badRequest: `cannot read request metadata: ${nextPartText(e)}` };
     }
     if (!part) return { badRequest: "cannot read request metadata: EOF" };
     if (part.name !== "request") {
@@ -317,7 +324,7 @@ export async function writeFiles(
       try {
         part = await reader.nextPart();
       } catch (e) {
-        return { badRequest: `cannot read file part ${i}: ${multipartText(e)}` };
+        return { badRequest: `cannot read file part ${i}: ${nextPartText(e)}` };
       }
       if (!part) break;
       if (part.name !== "files") {
@@ -350,7 +357,7 @@ export async function writeFiles(
           outcome.set(path, e);
           continue;
         }
-        return { badRequest: `cannot read file part ${i + 1}: ${multipartText(e)}` };
+        return { badRequest: `cannot read file part ${i + 1}: ${nextPartText(e)}` };
       }
       // In place at once, as in Pebble: a fault in a later part leaves this file written.
       try {
