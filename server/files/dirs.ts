@@ -76,7 +76,7 @@ function makeNow(path: string, perm: number, options: MkdirOptions, syncs: Promi
     if (options.existOk) return;
     throw new FileError(`mkdir ${path}: file exists`);
   }
-  mkdirAll(path, perm, options, syncs);
+  makeMissing(path, perm, options, syncs);
 }
 
 function mkdirAll(path: string, perm: number, options: MkdirOptions, syncs: Promise<void>[]) {
@@ -85,6 +85,11 @@ function mkdirAll(path: string, perm: number, options: MkdirOptions, syncs: Prom
     if (info.isDirectory) return;
     throw new FileError(`mkdir ${path}: not a directory`);
   }
+  makeMissing(path, perm, options, syncs);
+}
+
+/** Makes `path`, known not to exist, after its parents if asked to. */
+function makeMissing(path: string, perm: number, options: MkdirOptions, syncs: Promise<void>[]) {
   if (options.makeParents) {
     const parent = dirPath(path);
     if (parent !== "/") mkdirAll(parent, perm, options, syncs);
